@@ -1,0 +1,244 @@
+"""The ragged batch type that flows through every transform.
+
+A batch of B events is stored as one tensor of points plus a batch index, the
+MinkowskiEngine coordinate layout:
+
+* ``coords`` (N, D): positions. LArTPC deposits: (x, y, z) in cm. Jets: (eta, phi)
+  relative to the jet axis. After :meth:`Events.voxelize`: int64 voxel indices.
+* ``feats`` (N, C): per-point features; ``feature_names`` documents the columns
+  (e.g. ``("dE", "dx")`` in MeV and cm for energy deposits, ``("pt",)`` in GeV for jets).
+* ``batch`` (N,): int64, non-decreasing, the event each point belongs to.
+* ``num_events``: B. An event may hold no points.
+* ``labels``: optional (B,) per-event labels.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Sequence
+
+import torch
+from torch import Tensor
+
+__all__ = ["Events"]
+
+
+@dataclass(frozen=True, eq=False)
+class Events:
+    coords: Tensor
+    feats: Tensor
+    batch: Tensor
+    num_events: int
+    labels: Tensor | None = None
+    feature_names: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+    # ------------------------------------------------------------------ build
+    @classmethod
+    def from_list(
+        cls,
+        coords: Sequence[Tensor],
+        feats: Sequence[Tensor],
+        labels: Tensor | Sequence[int] | None = None,
+        feature_names: Sequence[str] | None = None,
+    ) -> "Events":
+        """Concatenate per-event ``(n_i, D)`` coords and ``(n_i, C)`` feats into one batch."""
+        if len(coords) != len(feats):
+            raise ValueError(f"coords and feats: expected lists of equal length, got {len(coords)} and {len(feats)}")
+        if len(coords) == 0:
+            raise ValueError("coords: expected at least one event to infer D and C, got an empty list")
+        counts = torch.tensor([len(c) for c in coords], dtype=torch.int64)
+        device = coords[0].device
+        batch = torch.repeat_interleave(torch.arange(len(coords)), counts).to(device)
+        if labels is not None and not isinstance(labels, Tensor):
+            labels = torch.as_tensor(list(labels), device=device)
+        return cls(
+            torch.cat(list(coords)),
+            torch.cat(list(feats)),
+            batch,
+            len(coords),
+            labels,
+            None if feature_names is None else tuple(feature_names),
+        )
+
+    def replace(self, *, validate: bool = False, **changes) -> "Events":
+        """A copy with some fields replaced. ``validate=False`` is for kernels whose
+        outputs keep the invariants of an already validated input."""
+        if validate:
+            return dataclasses.replace(self, **changes)
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        fields.update(changes)
+        new = object.__new__(Events)
+        for name, value in fields.items():
+            object.__setattr__(new, name, value)
+        return new
+
+    # ----------------------------------------------------------------- views
+    @property
+    def num_points(self) -> int:
+        return self.coords.shape[0]
+
+    @property
+    def device(self) -> torch.device:
+        return self.coords.device
+
+    def counts(self) -> Tensor:
+        """(B,) int64 number of points per event."""
+        return torch.bincount(self.batch, minlength=self.num_events)
+
+    def offsets(self) -> Tensor:
+        """(B + 1,) int64: event i is rows ``offsets[i]:offsets[i + 1]``."""
+        counts = self.counts()
+        return torch.cat([counts.new_zeros(1), torch.cumsum(counts, 0)])
+
+    def to_list(self) -> list[tuple[Tensor, Tensor]]:
+        """Per-event ``(coords, feats)`` pairs (views, not copies)."""
+        sizes = self.counts().tolist()
+        return list(zip(torch.split(self.coords, sizes), torch.split(self.feats, sizes)))
+
+    def index_select_events(self, index: Tensor) -> "Events":
+        """The events ``index`` (a (K,) int64 tensor, any order) as a new batch."""
+        index = torch.as_tensor(index, dtype=torch.int64, device=self.device)
+        counts = self.counts()
+        offsets = self.offsets()
+        sel_counts = counts[index]
+        new_batch = torch.repeat_interleave(torch.arange(len(index), device=self.device), sel_counts)
+        starts = torch.repeat_interleave(offsets[index], sel_counts)
+        first = torch.repeat_interleave(torch.cumsum(sel_counts, 0) - sel_counts, sel_counts)
+        rows = starts + torch.arange(len(new_batch), device=self.device) - first
+        return self.replace(
+            coords=self.coords[rows],
+            feats=self.feats[rows],
+            batch=new_batch,
+            num_events=len(index),
+            labels=None if self.labels is None else self.labels[index],
+        )
+
+    def to(self, *args, **kwargs) -> "Events":
+        """Move to a device and/or cast floating tensors, as ``Tensor.to``.
+
+        A dtype applies to floating tensors only; ``batch`` stays int64."""
+        def move(t: Tensor | None) -> Tensor | None:
+            if t is None:
+                return None
+            return t.to(*args, **kwargs) if t.is_floating_point() else _to_device_only(t, *args, **kwargs)
+
+        return self.replace(
+            coords=move(self.coords), feats=move(self.feats),
+            batch=_to_device_only(self.batch, *args, **kwargs), labels=move(self.labels),
+        )
+
+    def padded(self, max_points: int | None = None) -> tuple[Tensor, Tensor, Tensor]:
+        """Dense view for set/transformer encoders.
+
+        Returns ``coords`` (B, n, D), ``feats`` (B, n, C) zero-padded and a boolean
+        ``mask`` (B, n), True on real points. Events longer than ``max_points`` keep
+        their first ``max_points`` points (for jets sorted by pT, the hardest)."""
+        counts = self.counts()
+        n = int(counts.max()) if self.num_events and self.num_points else 0
+        if max_points is not None:
+            if max_points < 0:
+                raise ValueError(f"max_points: expected >= 0, got {max_points}")
+            n = min(n, max_points)
+        slot = torch.arange(self.num_points, device=self.device) - self.offsets()[self.batch]
+        keep = slot < n
+        B, D, C = self.num_events, self.coords.shape[1], self.feats.shape[1]
+        coords = self.coords.new_zeros(B, n, D)
+        feats = self.feats.new_zeros(B, n, C)
+        mask = torch.zeros(B, n, dtype=torch.bool, device=self.device)
+        b, s = self.batch[keep], slot[keep]
+        coords[b, s] = self.coords[keep]
+        feats[b, s] = self.feats[keep]
+        mask[b, s] = True
+        return coords, feats, mask
+
+    def voxelize(self, pitch: float | Sequence[float], origin: Sequence[float] | Tensor | None = None) -> "Events":
+        """Integer voxel indices ``floor((coords - origin) / pitch)``, duplicates merged.
+
+        Points of one event that fall into the same voxel are merged by summing
+        their features (energy and charge add). ``pitch`` is in the coords' units
+        (cm for LArTPC events); ``origin`` defaults to 0. The result's coords are
+        int64, sorted by event then voxel."""
+        if not self.coords.is_floating_point():
+            raise TypeError(f"coords: expected floating coordinates to voxelize, got {self.coords.dtype}")
+        pitch_t = torch.as_tensor(pitch, dtype=self.coords.dtype, device=self.device)
+        if (pitch_t <= 0).any() or not torch.isfinite(pitch_t).all():
+            raise ValueError(f"pitch: expected finite values > 0, got {pitch}")
+        origin_t = torch.zeros((), dtype=self.coords.dtype, device=self.device) if origin is None else \
+            torch.as_tensor(origin, dtype=self.coords.dtype, device=self.device)
+        index = torch.floor((self.coords - origin_t) / pitch_t).to(torch.int64)
+        keys = torch.cat([self.batch[:, None], index], dim=1)
+        unique, inverse = torch.unique(keys, dim=0, return_inverse=True)
+        feats = self.feats.new_zeros(len(unique), self.feats.shape[1]).index_add_(0, inverse, self.feats)
+        return self.replace(coords=unique[:, 1:].contiguous(), feats=feats, batch=unique[:, 0].contiguous())
+
+    def to_minkowski(self, **kwargs):
+        """A ``MinkowskiEngine.SparseTensor`` of voxelised events (integer coords).
+
+        Raises ImportError naming MinkowskiEngine when it is not installed."""
+        from augment._minkowski import events_to_sparse_tensor
+
+        return events_to_sparse_tensor(self, **kwargs)
+
+    def __repr__(self) -> str:
+        return (f"Events(num_events={self.num_events}, num_points={self.num_points}, "
+                f"D={self.coords.shape[1]}, C={self.feats.shape[1]}, features={self.feature_names}, "
+                f"dtype={self.coords.dtype}, device={self.device})")
+
+
+def _to_device_only(t: Tensor, *args, **kwargs) -> Tensor:
+    """``Tensor.to`` ignoring any dtype: keeps integer tensors integer."""
+    device = kwargs.get("device")
+    for a in args:
+        if isinstance(a, (str, torch.device)):
+            device = a
+        elif isinstance(a, Tensor):
+            device = a.device
+    return t if device is None else t.to(device)
+
+
+def _validate(ev: Events) -> None:
+    c, f, b = ev.coords, ev.feats, ev.batch
+    for name, t in (("coords", c), ("feats", f), ("batch", b)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}: expected a torch.Tensor, got {type(t).__name__}")
+    if c.dim() != 2:
+        raise ValueError(f"coords: expected shape (N, D), got {tuple(c.shape)}")
+    if f.dim() != 2:
+        raise ValueError(f"feats: expected shape (N, C), got {tuple(f.shape)}")
+    if b.dim() != 1:
+        raise ValueError(f"batch: expected shape (N,), got {tuple(b.shape)}")
+    if not (c.shape[0] == f.shape[0] == b.shape[0]):
+        raise ValueError(f"coords, feats, batch: expected the same number of points N, got "
+                         f"{c.shape[0]}, {f.shape[0]}, {b.shape[0]}")
+    if not (c.is_floating_point() or c.dtype == torch.int64):
+        raise TypeError(f"coords: expected a floating dtype (or int64 voxel indices), got {c.dtype}")
+    if not f.is_floating_point():
+        raise TypeError(f"feats: expected a floating dtype, got {f.dtype}")
+    if b.dtype != torch.int64:
+        raise TypeError(f"batch: expected int64, got {b.dtype}")
+    devices = {t.device for t in (c, f, b)}
+    if ev.labels is not None:
+        if not isinstance(ev.labels, Tensor):
+            raise TypeError(f"labels: expected a torch.Tensor, got {type(ev.labels).__name__}")
+        devices.add(ev.labels.device)
+        if ev.labels.shape[:1] != (ev.num_events,):
+            raise ValueError(f"labels: expected shape ({ev.num_events},), got {tuple(ev.labels.shape)}")
+    if len(devices) > 1:
+        raise ValueError(f"coords, feats, batch, labels: expected one device, got mixed devices {sorted(map(str, devices))}")
+    if not isinstance(ev.num_events, int) or isinstance(ev.num_events, bool) or ev.num_events < 0:
+        raise ValueError(f"num_events: expected an int >= 0, got {ev.num_events!r}")
+    if ev.feature_names is not None and len(ev.feature_names) != f.shape[1]:
+        raise ValueError(f"feature_names: expected {f.shape[1]} names (one per feats column), got {ev.feature_names}")
+    if b.numel():
+        if (b[1:] < b[:-1]).any():
+            raise ValueError("batch: expected non-decreasing event indices (points sorted by event)")
+        if int(b[0]) < 0 or int(b[-1]) >= ev.num_events:
+            raise ValueError(f"batch: expected indices in [0, {ev.num_events}), got [{int(b[0])}, {int(b[-1])}]")
+    if c.is_floating_point() and not torch.isfinite(c).all():
+        raise ValueError("coords: expected finite values, found NaN or inf")
+    if not torch.isfinite(f).all():
+        raise ValueError("feats: expected finite values, found NaN or inf")

@@ -1,0 +1,95 @@
+"""Random draws through an explicit ``torch.Generator``.
+
+Draws are made on the generator's device (CPU for ``torch.Generator()``) and moved
+to the events' device, so a seed gives the same numbers whatever device the batch is
+on. ``generator=None`` uses torch's global generator (seeded by ``torch.manual_seed``);
+an int is a seed for a fresh CPU generator.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+GeneratorLike = torch.Generator | int | None
+
+__all__ = ["GeneratorLike", "as_generator", "uniform", "normal", "bernoulli", "randint", "rotation_matrices"]
+
+
+def as_generator(generator: GeneratorLike) -> torch.Generator | None:
+    """An int seed becomes a seeded CPU generator; a generator or None passes through."""
+    if generator is None or isinstance(generator, torch.Generator):
+        return generator
+    if isinstance(generator, int) and not isinstance(generator, bool):
+        return torch.Generator().manual_seed(generator)
+    raise TypeError(f"generator: expected a torch.Generator, an int seed or None, got {type(generator).__name__}")
+
+
+def _draw_device(generator: torch.Generator | None, device: torch.device) -> torch.device:
+    return generator.device if generator is not None else device
+
+
+def uniform(shape: tuple[int, ...], low: float | Tensor, high: float | Tensor, generator: torch.Generator | None,
+            device: torch.device, dtype: torch.dtype) -> Tensor:
+    """U[low, high) of ``shape`` on ``device``."""
+    u = torch.rand(shape, generator=generator, device=_draw_device(generator, device), dtype=dtype).to(device)
+    return low + (high - low) * u
+
+
+def normal(shape: tuple[int, ...], generator: torch.Generator | None, device: torch.device, dtype: torch.dtype) -> Tensor:
+    """Standard normal of ``shape`` on ``device``."""
+    return torch.randn(shape, generator=generator, device=_draw_device(generator, device), dtype=dtype).to(device)
+
+
+def bernoulli(shape: tuple[int, ...], p: float | Tensor, generator: torch.Generator | None, device: torch.device) -> Tensor:
+    """Boolean tensor, True with probability ``p``."""
+    u = torch.rand(shape, generator=generator, device=_draw_device(generator, device)).to(device)
+    return u < p
+
+
+def randint(high: Tensor, generator: torch.Generator | None) -> Tensor:
+    """Uniform integers in [0, high) elementwise (``high`` > 0), on ``high``'s device."""
+    u = torch.rand(high.shape, generator=generator, device=_draw_device(generator, high.device), dtype=torch.float64)
+    return torch.minimum((u.to(high.device) * high).long(), high - 1)
+
+
+def rotation_matrices(n: int, dim: int, generator: torch.Generator | None, device: torch.device,
+                      dtype: torch.dtype) -> Tensor:
+    """(n, dim, dim) rotations uniform in SO(dim) (Haar measure), dim in {2, 3}.
+
+    2D: angle U[0, 2 pi). 3D: from uniform unit quaternions (Shoemake, "Uniform random
+    rotations", Graphics Gems III, 1992): normalised 4D Gaussians are uniform on S^3,
+    which double-covers SO(3) uniformly."""
+    if dim == 2:
+        angle = uniform((n,), 0.0, 2 * math.pi, generator, device, dtype)
+        return rotation_2d(angle)
+    if dim == 3:
+        q = normal((n, 4), generator, device, dtype)
+        q = q / q.norm(dim=1, keepdim=True).clamp_min(torch.finfo(dtype).tiny)
+        return quaternion_to_matrix(q)
+    raise ValueError(f"coords: random rotations need D = 2 or 3, got D = {dim}")
+
+
+def rotation_2d(angle: Tensor) -> Tensor:
+    """(n, 2, 2) counter-clockwise rotations by ``angle`` (rad)."""
+    c, s = torch.cos(angle), torch.sin(angle)
+    return torch.stack([torch.stack([c, -s], -1), torch.stack([s, c], -1)], -2)
+
+
+def axis_angle_to_matrix(axis: Tensor, angle: Tensor) -> Tensor:
+    """(n, 3, 3) rotations by ``angle`` (rad) about the unit vector ``axis`` (3,) (right-hand rule)."""
+    half = angle / 2
+    q = torch.cat([torch.cos(half)[:, None], torch.sin(half)[:, None] * axis[None, :]], dim=1)
+    return quaternion_to_matrix(q)
+
+
+def quaternion_to_matrix(q: Tensor) -> Tensor:
+    """(n, 3, 3) rotation matrices from unit quaternions (n, 4) ordered (w, x, y, z)."""
+    w, x, y, z = q.unbind(-1)
+    return torch.stack([
+        1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w),
+        2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w),
+        2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y),
+    ], dim=-1).reshape(-1, 3, 3)
