@@ -1,0 +1,1 @@
+"""training: SimCLR trainer, encoders, datasets, linear classifier test, ablation and robustness studies."""
