@@ -163,10 +163,11 @@ def test_collinear_split_cap_picks_random_subset():
 # ------------------------------------------------------------------ soft smearing
 def test_soft_smear_hard_and_soft_constituents():
     n = 200
-    ev = jet([[0.0, 0.0]] * (2 * n), [500.0] * n + [0.1] * n)
+    ev = jet([[0.0, 3.0]] * (2 * n), [500.0] * n + [0.1] * n)  # near phi = pi: soft ones cross it
     out = SoftSmear(0.1)(ev, 0)
     moved = (out.coords - ev.coords).abs()
     assert (moved[:n] < 1e-3).all()  # width 0.1 / 500 = 2e-4
+    assert (out.coords[n:, 1] < 0).sum() > n // 4  # wrapped, not beyond pi
     soft_std = out.coords[n:, 0].std()  # width 0.1 / 0.1 = 1
     assert 0.8 < soft_std < 1.2
     assert (out.coords[:, 1] >= -math.pi).all() and (out.coords[:, 1] < math.pi).all()
