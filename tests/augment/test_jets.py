@@ -5,7 +5,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from augment import CentreJets, CollinearSplit, Events, KeepHardest, NormalisePT, SoftSmear, preprocess_jets
+from augment import CentreJets, CollinearSplit, Compose, Events, KeepHardest, NormalisePT, SoftSmear, preprocess_jets
 from augment import functional as F
 from tests.contracts import assert_events_equal, check_transform_contract
 
@@ -231,7 +231,9 @@ def test_preprocess_jets(ev):
     centred = CentreJets()(ev)
     expected = KeepHardest(4)(centred)
     torch.testing.assert_close(out.coords, expected.coords)
-    assert (out.feats[1:, 0][out.batch[1:] == out.batch[:-1]] <= out.feats[:-1, 0][out.batch[1:] == out.batch[:-1]]).all()
+    same_jet = out.batch[1:] == out.batch[:-1]
+    assert (out.feats[1:, 0][same_jet] <= out.feats[:-1, 0][same_jet]).all()  # pT descending
+    torch.testing.assert_close(out.feats, NormalisePT()(expected).feats)
     assert_events_equal(preprocess_jets(ev, n=None), centred)
 
 
@@ -269,3 +271,24 @@ def test_bad_events():
     with pytest.raises(ValueError, match=r"params\['point_split'\]: expected shape \(1,\)"):
         CollinearSplit().apply(ev, {"point_split": torch.tensor([True, True]), "point_r": torch.ones(1),
                                     "apply": torch.tensor([True])})
+
+
+def test_empty_batch_and_gates():
+    empty = Events(torch.zeros(0, 2), torch.zeros(0, 1), torch.zeros(0, dtype=torch.int64), 0)
+    for t in (CollinearSplit(max_splits=2), SoftSmear(), CentreJets(), NormalisePT(), KeepHardest(3)):
+        assert t(empty, 0).num_points == 0
+    assert preprocess_jets(empty, normalise_pt=True).num_events == 0
+    ev = Events.from_list([torch.tensor([[1.0, 2.0], [1.5, 2.5]])] * 2, [torch.tensor([[1.0], [3.0]])] * 2)
+    gate = {"apply": torch.tensor([False, True])}
+    for t in (CentreJets(), NormalisePT()):
+        out = t.apply(ev, gate)
+        assert torch.equal(out.coords[:2], ev.coords[:2]) and torch.equal(out.feats[:2], ev.feats[:2])
+        assert not (torch.equal(out.coords[2:], ev.coords[2:]) and torch.equal(out.feats[2:], ev.feats[2:]))
+
+
+@given(jets_strategy())
+def test_compose_replay(ev):
+    t = Compose([CollinearSplit(0.5, max_splits=3), SoftSmear(), CentreJets(), KeepHardest(5)])
+    out, params = t.sample_apply(ev, 7)
+    assert_events_equal(t.apply(ev, params), out)
+    assert (out.counts() <= 5).all()
