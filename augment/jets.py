@@ -1,0 +1,187 @@
+"""Jet augmentations and preprocessing: CollinearSplit, SoftSmear, CentreJets, NormalisePT,
+KeepHardest, preprocess_jets.
+
+Jets are :class:`~augment.Events` with coords (eta, phi) (phi in rad) and feats[:, 0] = pT
+in GeV (shared/conventions). Rotations and translations in (eta, phi) are the geometric
+transforms (``Rotate``, ``Translate``).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import Tensor
+
+from augment import functional as F
+from augment._base import Transform, check_probability
+from augment._checks import check_column, check_float_coords, check_param, check_positive
+from augment._events import Events
+from augment._random import normal, uniform
+
+__all__ = ["CollinearSplit", "SoftSmear", "CentreJets", "NormalisePT", "KeepHardest", "preprocess_jets"]
+
+# JetCLR defaults from its code (github.com/bmdillon/JetCLR, run_dir/extargs.py): nconstit = 50
+# constituents kept, soft-smearing strength ptst = 0.1 GeV and pT floor ptcm = 0.1 GeV. The paper
+# (arXiv 2108.04253) gives Lambda_soft = 100 MeV (physics.md section 4); the number of constituents
+# in the paper text itself is unverified.
+JETCLR_NUM_CONSTITUENTS = 50
+JETCLR_SOFT_SCALE = 0.1
+JETCLR_PT_MIN = 0.1
+
+
+def check_jets(events: Events) -> None:
+    """Jets need floating (eta, phi) coords (D = 2) and pT = feats[:, 0] >= 0."""
+    check_float_coords(events, dims=(2,))
+    if events.feats.shape[1] < 1:
+        raise ValueError("events.feats: expected pT (GeV) in column 0, got no feature columns")
+    if events.num_points and bool((events.feats[:, 0] < 0).any()):
+        raise ValueError(f"events.feats[:, 0]: expected pT >= 0 GeV, got a minimum of "
+                         f"{float(events.feats[:, 0].min())}")
+
+
+def _gate(events: Events, params: dict[str, Tensor]) -> Tensor:
+    return check_param(params, "apply", (events.num_events,), events)
+
+
+class CollinearSplit(Transform):
+    """Split random constituents into two collinear ones (JetCLR, arXiv 2108.04253).
+
+    Each constituent is chosen with probability ``fraction``; ``max_splits`` (optional)
+    caps the number of splits per jet, keeping a uniformly random subset of the chosen.
+    A chosen constituent keeps r pT and a new one, right after it in the event, gets
+    (1 - r) pT at the same (eta, phi), r ~ U(0, 1). The ``pt_columns`` of feats are split
+    that way (additive quantities), the others copied. The number of points grows.
+    (JetCLR's own code instead splits as many constituents as free zero-padded slots allow.)
+
+    Params: ``point_split`` (N,) bool and ``point_r`` (N,) over the input points."""
+
+    def __init__(self, fraction: float = 0.5, max_splits: int | None = None, pt_columns: Sequence[int] = (0,),
+                 p: float = 1.0) -> None:
+        super().__init__(p)
+        self.fraction = check_probability("fraction", fraction)
+        if max_splits is not None and (not isinstance(max_splits, int) or isinstance(max_splits, bool)
+                                       or max_splits < 0):
+            raise ValueError(f"max_splits: expected None or an int >= 0, got {max_splits!r}")
+        self.max_splits = max_splits
+        if not all(isinstance(c, int) and not isinstance(c, bool) for c in pt_columns):
+            raise ValueError(f"pt_columns: expected a sequence of feats column indices, got {pt_columns!r}")
+        self.pt_columns = tuple(pt_columns)
+
+    def sample_params(self, events: Events, generator: torch.Generator | None) -> dict[str, Tensor]:
+        check_jets(events)
+        u = uniform((events.num_points,), 0.0, 1.0, generator, events.device, events.feats.dtype)
+        split = u < self.fraction
+        if self.max_splits is not None:
+            # The chosen points are those with the smallest u of their event, in random order.
+            split &= F.rank_within_events(u, events.batch, events.num_events) < self.max_splits
+        r = uniform((events.num_points,), 0.0, 1.0, generator, events.device, events.feats.dtype)
+        return {"point_split": split, "point_r": r}
+
+    def apply(self, events: Events, params: dict[str, Tensor]) -> Events:
+        check_jets(events)
+        for i, c in enumerate(self.pt_columns):
+            check_column(f"pt_columns[{i}]", c, events)
+        split = check_param(params, "point_split", (events.num_points,), events)
+        r = check_param(params, "point_r", (events.num_points,), events)
+        split = split & _gate(events, params)[events.batch]
+        coords, feats, batch = F.collinear_split(events.coords, events.feats, events.batch, split,
+                                                 r.to(events.feats.dtype), self.pt_columns)
+        return events.replace(coords=coords, feats=feats, batch=batch)
+
+
+class SoftSmear(Transform):
+    """Smear each constituent's (eta, phi) by a normal of width ``scale / pT``.
+
+    eta' ~ N(eta, Lambda_soft / pT), phi' likewise (JetCLR, arXiv 2108.04253; physics.md
+    section 4): soft constituents move a lot, hard ones hardly at all. ``scale`` =
+    Lambda_soft in GeV (default 0.1 GeV = 100 MeV). pT is floored at ``pt_min`` GeV
+    (JetCLR code default 0.1 GeV) so zero-pT points get a finite width. The smeared phi
+    is wrapped into [-pi, pi) (events whose gate is off are left untouched).
+
+    Params: ``point_noise`` (N, 2) standard normals, scaled in :meth:`apply`."""
+
+    def __init__(self, scale: float = JETCLR_SOFT_SCALE, pt_min: float = JETCLR_PT_MIN, p: float = 1.0) -> None:
+        super().__init__(p)
+        self.scale = check_positive("scale", scale)
+        self.pt_min = check_positive("pt_min", pt_min)
+
+    def sample_params(self, events: Events, generator: torch.Generator | None) -> dict[str, Tensor]:
+        check_jets(events)
+        return {"point_noise": normal((events.num_points, 2), generator, events.device, events.coords.dtype)}
+
+    def apply(self, events: Events, params: dict[str, Tensor]) -> Events:
+        check_jets(events)
+        noise = check_param(params, "point_noise", (events.num_points, 2), events)
+        moved = F.soft_smear(events.coords, events.feats, noise.to(events.coords.dtype), self.scale, self.pt_min)
+        return events.replace(coords=torch.where(_gate(events, params)[events.batch, None], moved, events.coords))
+
+
+class _JetPreprocessing(Transform):
+    """A deterministic jet transform: no random parameters, always applied (p = 1)
+    except to events an enclosing container gates off."""
+
+    def __init__(self) -> None:
+        super().__init__(1.0)
+
+    def sample_params(self, events: Events, generator: torch.Generator | None) -> dict[str, Tensor]:
+        check_jets(events)
+        return {}
+
+
+class CentreJets(_JetPreprocessing):
+    """Move each jet's pT-weighted axis (:func:`augment.functional.jet_axis`, circular mean
+    in phi) to (0, 0); phi is wrapped into [-pi, pi) after the subtraction."""
+
+    def apply(self, events: Events, params: dict[str, Tensor]) -> Events:
+        check_jets(events)
+        centred = F.centre_jets(events.coords, events.feats, events.batch, events.num_events)
+        return events.replace(coords=torch.where(_gate(events, params)[events.batch, None], centred, events.coords))
+
+
+class NormalisePT(_JetPreprocessing):
+    """Divide each constituent's pT (feats[:, 0]) by its jet's summed pT, so pT sums to 1
+    (dimensionless afterwards). Jets with zero total pT keep pT = 0."""
+
+    def apply(self, events: Events, params: dict[str, Tensor]) -> Events:
+        check_jets(events)
+        normalised = F.normalise_pt(events.feats, events.batch, events.num_events)
+        return events.replace(feats=torch.where(_gate(events, params)[events.batch, None], normalised, events.feats))
+
+
+class KeepHardest(_JetPreprocessing):
+    """Keep the ``n`` highest-pT constituents of each jet (all if it has fewer).
+
+    The output lists each jet's constituents by pT descending (equal pT in input order);
+    jets that an enclosing container gates off keep all constituents, also sorted by pT."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__()
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            raise ValueError(f"n: expected an int >= 0, got {n!r}")
+        self.n = n
+
+    def apply(self, events: Events, params: dict[str, Tensor]) -> Events:
+        check_jets(events)
+        limit = torch.where(_gate(events, params), self.n, events.counts())
+        coords, feats, batch = F.keep_hardest(events.coords, events.feats, events.batch, events.num_events, limit)
+        return events.replace(coords=coords, feats=feats, batch=batch)
+
+
+def preprocess_jets(events: Events, n: int | None = JETCLR_NUM_CONSTITUENTS, normalise_pt: bool = False) -> Events:
+    """Centre each jet on its pT-weighted axis (all constituents), keep its ``n`` hardest
+    constituents (sorted by pT descending; ``n=None`` keeps all, unsorted) and optionally
+    divide pT by the jet's summed pT of the kept constituents.
+
+    Defaults follow JetCLR (arXiv 2108.04253; its code keeps nconstit = 50 constituents and
+    rescales pT separately, hence ``normalise_pt=False``)."""
+    transforms: list[Transform] = [CentreJets()]
+    if n is not None:
+        transforms.append(KeepHardest(n))
+    if normalise_pt:
+        transforms.append(NormalisePT())
+    check_jets(events)
+    everything = {"apply": torch.ones(events.num_events, dtype=torch.bool, device=events.device)}
+    for t in transforms:  # deterministic: applied directly, no random draw
+        events = t.apply(events, everything)
+    return events
