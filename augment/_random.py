@@ -15,7 +15,8 @@ from torch import Tensor
 
 GeneratorLike = torch.Generator | int | None
 
-__all__ = ["GeneratorLike", "as_generator", "uniform", "normal", "bernoulli", "randint", "rotation_matrices"]
+__all__ = ["GeneratorLike", "as_generator", "uniform", "normal", "bernoulli", "randint", "rotation_matrices",
+           "positive_normal"]
 
 
 def as_generator(generator: GeneratorLike) -> torch.Generator | None:
@@ -41,6 +42,18 @@ def uniform(shape: tuple[int, ...], low: float | Tensor, high: float | Tensor, g
 def normal(shape: tuple[int, ...], generator: torch.Generator | None, device: torch.device, dtype: torch.dtype) -> Tensor:
     """Standard normal of ``shape`` on ``device``."""
     return torch.randn(shape, generator=generator, device=_draw_device(generator, device), dtype=dtype).to(device)
+
+
+def positive_normal(shape: tuple[int, ...], mean: float, sigma: float, generator: torch.Generator | None,
+                    device: torch.device, dtype: torch.dtype) -> Tensor:
+    """Normal(mean, sigma) truncated to [0, inf), drawn by inverse CDF (one uniform per value,
+    vectorised, no redraw loop): u ~ U[Phi(-mean / sigma), 1), x = mean + sigma * Phi^-1(u).
+
+    Computed in float64; the lower end of u is floored at 1e-300 so that sigma = 0 or
+    mean / sigma < -37 stays finite, and rounding below 0 at u = Phi(-mean / sigma) is clamped to 0."""
+    lo = float(torch.special.ndtr(torch.tensor(-mean / sigma, dtype=torch.float64))) if sigma > 0 else 0.0
+    u = uniform(shape, max(lo, 1e-300), 1.0, generator, device, torch.float64)
+    return (mean + sigma * torch.special.ndtri(u)).clamp_min(0.0).to(dtype)
 
 
 def bernoulli(shape: tuple[int, ...], p: float | Tensor, generator: torch.Generator | None, device: torch.device) -> Tensor:
