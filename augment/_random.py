@@ -49,10 +49,10 @@ def positive_normal(shape: tuple[int, ...], mean: float, sigma: float, generator
     """Normal(mean, sigma) truncated to [0, inf), drawn by inverse CDF (one uniform per value,
     vectorised, no redraw loop): u ~ U[Phi(-mean / sigma), 1), x = mean + sigma * Phi^-1(u).
 
-    Computed in float64; the lower end of u is floored at 1e-300 so that sigma = 0 or
-    mean / sigma < -37 stays finite, and rounding below 0 at u = Phi(-mean / sigma) is clamped to 0."""
+    Computed in float64; u is kept in [1e-300, 1 - 2^-53] so that x stays finite (sigma = 0
+    included), and rounding below 0 at u = Phi(-mean / sigma) is clamped to 0."""
     lo = float(torch.special.ndtr(torch.tensor(-mean / sigma, dtype=torch.float64))) if sigma > 0 else 0.0
-    u = uniform(shape, max(lo, 1e-300), 1.0, generator, device, torch.float64)
+    u = uniform(shape, max(lo, 1e-300), 1.0, generator, device, torch.float64).clamp_max(1 - 2 ** -53)
     return (mean + sigma * torch.special.ndtri(u)).clamp_min(0.0).to(dtype)
 
 

@@ -44,8 +44,6 @@ class _FeatureScale(Transform):
         self.columns = check_columns("columns", columns)
 
     def _draw(self, shape: tuple[int, ...], events: Events, generator: torch.Generator | None) -> Tensor:
-        for c in self.columns:
-            check_column("columns", c, events)
         dtype, device = events.feats.dtype, events.device
         if self.distribution == "uniform":
             return uniform(shape, *self.factor, generator, device, dtype)

@@ -14,6 +14,7 @@ from augment._checks import (check_column, check_float_coords, check_param, chec
                              per_axis_tensor)
 from augment._events import Events
 from augment._random import axis_angle_to_matrix, normal, randint, rotation_matrices, uniform
+from augment.sampling import keep_points
 
 __all__ = ["Translate", "Rotate", "Jitter", "Cutout"]
 
@@ -189,9 +190,7 @@ class Cutout(Transform):
         check_param(params, "apply", (B,), events)
         region = F.inside_box if self.shape == "box" else F.inside_sphere
         cut = region(events.coords, events.batch, centre, size) & point_gate(events, params)[:, 0]
-        keep = F.restore_emptied(~cut, events.batch, B)
-        coords, feats, batch = F.select_points(events.coords, events.feats, events.batch, keep)
-        return events.replace(coords=coords, feats=feats, batch=batch)
+        return keep_points(events, F.restore_emptied(~cut, events.batch, B))
 
 
 def _size_ranges(size) -> tuple[tuple[float, float], ...]:

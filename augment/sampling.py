@@ -13,7 +13,7 @@ from augment._checks import check_param, check_value_or_range
 from augment._events import Events
 from augment._random import uniform
 
-__all__ = ["VoxelDrop"]
+__all__ = ["VoxelDrop", "keep_points"]
 
 
 class VoxelDrop(Transform):
@@ -40,6 +40,10 @@ class VoxelDrop(Transform):
         check_param(params, "apply", (events.num_events,), events)
         if keep.dtype != torch.bool:
             raise TypeError(f"params['point_keep']: expected a bool tensor, got {keep.dtype}")
-        keep = keep | ~params["apply"][events.batch]
-        coords, feats, batch = F.select_points(events.coords, events.feats, events.batch, keep)
-        return events.replace(coords=coords, feats=feats, batch=batch)
+        return keep_points(events, keep | ~params["apply"][events.batch])
+
+
+def keep_points(events: Events, keep: Tensor) -> Events:
+    """The batch with only the points where ``keep`` (N,) bool is True (events and labels kept)."""
+    coords, feats, batch = F.select_points(events.coords, events.feats, events.batch, keep)
+    return events.replace(coords=coords, feats=feats, batch=batch)

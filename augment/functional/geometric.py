@@ -21,7 +21,7 @@ def rotate(coords: Tensor, batch: Tensor, matrices: Tensor, centres: Tensor) -> 
     coords (N, D), batch (N,) int64, matrices (B, D, D) orthogonal, centres (B, D) in the
     coords' units. Distances between the points of one event are kept."""
     c = centres[batch]
-    return torch.einsum("nij,nj->ni", matrices[batch], coords - c) + c
+    return torch.bmm(matrices[batch], (coords - c)[:, :, None])[:, :, 0] + c
 
 
 def jitter(coords: Tensor, offsets: Tensor) -> Tensor:
