@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 from torch import Tensor
@@ -40,7 +40,8 @@ def check_range(name: str, value: Sequence[float], lower: float = -math.inf) -> 
     return low, high
 
 
-def check_per_axis(name: str, value: float | Sequence[float], check=check_nonnegative) -> float | tuple[float, ...]:
+def check_per_axis(name: str, value: float | Sequence[float],
+                   check: Callable[[str, float], float] = check_nonnegative) -> float | tuple[float, ...]:
     """One number for all axes or one per axis, each passing ``check`` (named ``name[i]``)."""
     if isinstance(value, (int, float)):
         return check(name, value)
