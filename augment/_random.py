@@ -73,8 +73,9 @@ def rotation_matrices(n: int, dim: int, generator: torch.Generator | None, devic
     """(n, dim, dim) rotations uniform in SO(dim) (Haar measure), dim in {2, 3}.
 
     2D: angle U[0, 2 pi). 3D: from uniform unit quaternions (Shoemake, "Uniform random
-    rotations", Graphics Gems III, 1992): normalised 4D Gaussians are uniform on S^3,
-    which double-covers SO(3) uniformly."""
+    rotations", Graphics Gems III, 1992: unit quaternions uniform on S^3 give Haar rotations,
+    S^3 double-covering SO(3)); normalised 4D Gaussians are uniform on S^3 (Muller, Comm.
+    ACM 2, 1959), used here instead of Shoemake's three-uniform construction."""
     if dim == 2:
         angle = uniform((n,), 0.0, 2 * math.pi, generator, device, dtype)
         return rotation_2d(angle)

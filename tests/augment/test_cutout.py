@@ -28,6 +28,8 @@ def region(t: Cutout, ev: Events, params) -> torch.Tensor:
 @given(events_strategy(max_points=30), st.sampled_from(CUTOUTS[1:]), st.integers(0, 100))
 def test_removes_inside_keeps_outside_never_empties(ev, t, seed):
     out, params = t.sample_apply(ev, seed)
+    low, high = (torch.tensor(v, dtype=ev.coords.dtype) for v in zip(*t.size))
+    assert (params["size"] >= low).all() and (params["size"] <= high).all()
     counts_in, counts_out = ev.counts(), out.counts()
     assert ((counts_out > 0) == (counts_in > 0)).all()
     inside = region(t, ev, params)
