@@ -5,9 +5,13 @@
 
 from augment._base import Compose, OneOf, RandomApply, SomeOf, Transform
 from augment._events import Events
-from augment.geometric import Translate
-
-__all__ = ["Events", "Transform", "Compose", "RandomApply", "OneOf", "SomeOf", "Translate"]
+from augment.energy import EnergyScale, LocalSmear
+from augment.geometric import Cutout, Jitter, Rotate, Translate
 from augment.jets import CentreJets, CollinearSplit, KeepHardest, NormalisePT, SoftSmear, preprocess_jets
+from augment.sampling import VoxelDrop
 
-__all__ += ["CollinearSplit", "SoftSmear", "CentreJets", "NormalisePT", "KeepHardest", "preprocess_jets"]
+__all__ = [
+    "Events", "Transform", "Compose", "RandomApply", "OneOf", "SomeOf",
+    "Translate", "Rotate", "Jitter", "Cutout", "EnergyScale", "LocalSmear", "VoxelDrop",
+    "CollinearSplit", "SoftSmear", "CentreJets", "NormalisePT", "KeepHardest", "preprocess_jets",
+]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Callable, Sequence
 
+import torch
 from torch import Tensor
 
 from augment._events import Events
@@ -22,15 +23,60 @@ def check_positive(name: str, value: float) -> float:
     return float(value)
 
 
+def check_pair(name: str, value: Sequence[float], what: str = "(low, high)") -> tuple[float, float]:
+    """Two numbers, e.g. a (low, high) range or a (mean, sigma) pair named by ``what``."""
+    try:
+        a, b = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected a {what} pair of numbers, got {value!r}") from None
+    return a, b
+
+
 def check_range(name: str, value: Sequence[float], lower: float = -math.inf) -> tuple[float, float]:
     """A (low, high) pair with lower <= low <= high, both finite."""
-    try:
-        low, high = (float(v) for v in value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: expected a (low, high) pair of numbers, got {value!r}") from None
+    low, high = check_pair(name, value)
     if not (math.isfinite(low) and math.isfinite(high) and lower <= low <= high):
         raise ValueError(f"{name}: expected finite {lower} <= low <= high, got {value!r}")
     return low, high
+
+
+def check_per_axis(name: str, value: float | Sequence[float],
+                   check: Callable[[str, float], float] = check_nonnegative) -> float | tuple[float, ...]:
+    """One number for all axes or one per axis, each passing ``check`` (named ``name[i]``)."""
+    if isinstance(value, (int, float)):
+        return check(name, value)
+    values = tuple(value)
+    if not values:
+        raise ValueError(f"{name}: expected a number or one number per axis, got an empty sequence")
+    return tuple(check(f"{name}[{i}]", v) for i, v in enumerate(values))
+
+
+def per_axis_tensor(name: str, value: float | Sequence[float], events: Events) -> Tensor:
+    """``value`` (from :func:`check_per_axis`) as a () or (D,) tensor in the coords' dtype and device."""
+    t = torch.as_tensor(value, dtype=events.coords.dtype, device=events.device)
+    D = events.coords.shape[1]
+    if t.dim() == 1 and t.shape[0] != D:
+        raise ValueError(f"{name}: expected one value or D = {D} values, got {t.shape[0]}")
+    return t
+
+
+def check_value_or_range(name: str, value: float | Sequence[float], lower: float = 0.0,
+                         upper: float = math.inf) -> tuple[float, float]:
+    """A number v (returned as (v, v)) or a (low, high) range, with lower <= low <= high < upper."""
+    low, high = (value, value) if isinstance(value, (int, float)) and not isinstance(value, bool) \
+        else check_range(name, value, lower)
+    if not (math.isfinite(low) and lower <= low <= high < upper):
+        raise ValueError(f"{name}: expected a number or (low, high) with {lower} <= low <= high < {upper}, "
+                         f"got {value!r}")
+    return float(low), float(high)
+
+
+def check_columns(name: str, columns: int | Sequence[int]) -> tuple[int, ...]:
+    """One feats column index or several, as a non-empty tuple of distinct ints."""
+    cols = (columns,) if isinstance(columns, int) else tuple(columns)
+    if not cols or any(not isinstance(c, int) or isinstance(c, bool) for c in cols) or len(set(cols)) != len(cols):
+        raise ValueError(f"{name}: expected a feats column index or distinct indices, got {columns!r}")
+    return cols
 
 
 def check_float_coords(events: Events, dims: Sequence[int] | None = None) -> None:
@@ -61,4 +107,4 @@ def check_column(name: str, column: int, events: Events) -> None:
 
 
 __all__ = ["check_nonnegative", "check_positive", "check_range", "check_float_coords", "check_param",
-           "check_column"]
+           "check_column", "check_pair", "check_per_axis", "per_axis_tensor", "check_value_or_range", "check_columns"]

@@ -15,7 +15,8 @@ from torch import Tensor
 
 GeneratorLike = torch.Generator | int | None
 
-__all__ = ["GeneratorLike", "as_generator", "uniform", "normal", "bernoulli", "randint", "rotation_matrices"]
+__all__ = ["GeneratorLike", "as_generator", "uniform", "normal", "bernoulli", "randint", "rotation_matrices",
+           "positive_normal"]
 
 
 def as_generator(generator: GeneratorLike) -> torch.Generator | None:
@@ -43,6 +44,18 @@ def normal(shape: tuple[int, ...], generator: torch.Generator | None, device: to
     return torch.randn(shape, generator=generator, device=_draw_device(generator, device), dtype=dtype).to(device)
 
 
+def positive_normal(shape: tuple[int, ...], mean: float, sigma: float, generator: torch.Generator | None,
+                    device: torch.device, dtype: torch.dtype) -> Tensor:
+    """Normal(mean, sigma) truncated to [0, inf), drawn by inverse CDF (one uniform per value,
+    vectorised, no redraw loop): u ~ U[Phi(-mean / sigma), 1), x = mean + sigma * Phi^-1(u).
+
+    Computed in float64; u is kept in [1e-300, 1 - 2^-53] so that x stays finite (sigma = 0
+    included), and rounding below 0 at u = Phi(-mean / sigma) is clamped to 0."""
+    lo = float(torch.special.ndtr(torch.tensor(-mean / sigma, dtype=torch.float64))) if sigma > 0 else 0.0
+    u = uniform(shape, max(lo, 1e-300), 1.0, generator, device, torch.float64).clamp_max(1 - 2 ** -53)
+    return (mean + sigma * torch.special.ndtri(u)).clamp_min(0.0).to(dtype)
+
+
 def bernoulli(shape: tuple[int, ...], p: float | Tensor, generator: torch.Generator | None, device: torch.device) -> Tensor:
     """Boolean tensor, True with probability ``p``."""
     u = torch.rand(shape, generator=generator, device=_draw_device(generator, device)).to(device)
@@ -60,8 +73,9 @@ def rotation_matrices(n: int, dim: int, generator: torch.Generator | None, devic
     """(n, dim, dim) rotations uniform in SO(dim) (Haar measure), dim in {2, 3}.
 
     2D: angle U[0, 2 pi). 3D: from uniform unit quaternions (Shoemake, "Uniform random
-    rotations", Graphics Gems III, 1992): normalised 4D Gaussians are uniform on S^3,
-    which double-covers SO(3) uniformly."""
+    rotations", Graphics Gems III, 1992: unit quaternions uniform on S^3 give Haar rotations,
+    S^3 double-covering SO(3)); normalised 4D Gaussians are uniform on S^3 (Muller, Comm.
+    ACM 2, 1959), used here instead of Shoemake's three-uniform construction."""
     if dim == 2:
         angle = uniform((n,), 0.0, 2 * math.pi, generator, device, dtype)
         return rotation_2d(angle)

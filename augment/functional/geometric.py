@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor
 
-__all__ = ["translate"]
+__all__ = ["translate", "rotate", "jitter", "inside_box", "inside_sphere"]
 
 
 def translate(coords: Tensor, batch: Tensor, shift: Tensor) -> Tensor:
@@ -12,3 +13,29 @@ def translate(coords: Tensor, batch: Tensor, shift: Tensor) -> Tensor:
 
     coords (N, D), batch (N,) int64, shift (B, D) in the coords' units."""
     return coords + shift[batch]
+
+
+def rotate(coords: Tensor, batch: Tensor, matrices: Tensor, centres: Tensor) -> Tensor:
+    """Rotate every point of event b about ``centres[b]``: x' = R_b (x - c_b) + c_b.
+
+    coords (N, D), batch (N,) int64, matrices (B, D, D) orthogonal, centres (B, D) in the
+    coords' units. Distances between the points of one event are kept."""
+    c = centres[batch]
+    return torch.bmm(matrices[batch], (coords - c)[:, :, None])[:, :, 0] + c
+
+
+def jitter(coords: Tensor, offsets: Tensor) -> Tensor:
+    """Displace each point by its own offset: coords (N, D) + offsets (N, D), coords' units."""
+    return coords + offsets
+
+
+def inside_box(coords: Tensor, batch: Tensor, centres: Tensor, half_sizes: Tensor) -> Tensor:
+    """(N,) bool: the point lies strictly inside the axis-aligned box of event b,
+    |x - centres[b]| < half_sizes[b] on every axis. centres and half_sizes (B, D), coords' units."""
+    return ((coords - centres[batch]).abs() < half_sizes[batch]).all(dim=1)
+
+
+def inside_sphere(coords: Tensor, batch: Tensor, centres: Tensor, radii: Tensor) -> Tensor:
+    """(N,) bool: the point lies strictly inside the ball of event b, |x - centres[b]| < radii[b].
+    centres (B, D), radii (B,), coords' units."""
+    return torch.linalg.vector_norm(coords - centres[batch], dim=1) < radii[batch]

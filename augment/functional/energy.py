@@ -1,0 +1,19 @@
+"""Energy kernels: multiplicative factors on feature columns (dE in MeV, charge in electrons, pT in GeV)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from torch import Tensor
+
+__all__ = ["scale_features"]
+
+
+def scale_features(feats: Tensor, factors: Tensor, columns: Sequence[int]) -> Tensor:
+    """Multiply the feats (N, C) columns ``columns`` of point i by ``factors[i]`` (N,), dimensionless.
+
+    Other columns are copied unchanged; the input is not modified."""
+    cols = list(columns)
+    out = feats.clone()
+    out[:, cols] = feats[:, cols] * factors[:, None].to(feats.dtype)
+    return out

@@ -1,0 +1,24 @@
+"""Per-event reductions over a ragged batch (sums and means by ``batch`` with index_add_)."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+__all__ = ["event_sum", "event_mean"]
+
+
+def event_sum(values: Tensor, batch: Tensor, num_events: int) -> Tensor:
+    """(B, ...) sum of ``values`` (N, ...) over each event's points; 0 for empty events."""
+    return values.new_zeros((num_events, *values.shape[1:])).index_add_(0, batch, values)
+
+
+def event_mean(values: Tensor, batch: Tensor, num_events: int, weights: Tensor | None = None) -> Tensor:
+    """(B, D) mean of ``values`` (N, D) over each event's points, weighted by ``weights`` (N,) if given.
+
+    Events with no points, or whose weights sum to 0, get 0 (never NaN)."""
+    w = torch.ones_like(values[:, 0]) if weights is None else weights.to(values.dtype)
+    total = event_sum(w, batch, num_events)
+    sums = event_sum(values * w[:, None], batch, num_events)
+    safe = torch.where(total == 0, torch.ones_like(total), total)
+    return torch.where((total == 0)[:, None], torch.zeros_like(sums), sums / safe[:, None])
