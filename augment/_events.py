@@ -91,8 +91,9 @@ class Events:
 
     def offsets(self) -> Tensor:
         """(B + 1,) int64: event i is rows ``offsets[i]:offsets[i + 1]``."""
-        counts = self.counts()
-        return torch.cat([counts.new_zeros(1), torch.cumsum(counts, 0)])
+        from augment.functional.reduce import event_offsets
+
+        return event_offsets(self.batch, self.num_events)
 
     def to_list(self) -> list[tuple[Tensor, Tensor]]:
         """Per-event ``(coords, feats)`` pairs (views, not copies)."""

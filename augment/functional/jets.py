@@ -13,6 +13,8 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
+from augment.functional.reduce import event_offsets, event_sum
+
 __all__ = ["wrap_phi", "jet_four_momentum", "jet_axis", "centre_jets", "normalise_pt", "sort_within_events",
            "rank_within_events", "keep_hardest", "collinear_split", "soft_smear"]
 
@@ -26,17 +28,6 @@ def wrap_phi(phi: Tensor) -> Tensor:
     return torch.where(wrapped >= pi, wrapped - two_pi, wrapped)
 
 
-def _event_sums(values: Tensor, batch: Tensor, num_events: int) -> Tensor:
-    """(B, ...) per-event sums of (N, ...) ``values``."""
-    return values.new_zeros((num_events,) + tuple(values.shape[1:])).index_add_(0, batch, values)
-
-
-def _offsets(batch: Tensor, num_events: int) -> Tensor:
-    """(B + 1,) first row of each event (and N), for a non-decreasing ``batch``."""
-    counts = torch.bincount(batch, minlength=num_events)
-    return torch.cat([counts.new_zeros(1), torch.cumsum(counts, 0)])
-
-
 def jet_four_momentum(coords: Tensor, feats: Tensor, batch: Tensor, num_events: int) -> Tensor:
     """(B, 4) jet four-momenta (E, px, py, pz) in GeV, sums of massless constituents.
 
@@ -44,7 +35,7 @@ def jet_four_momentum(coords: Tensor, feats: Tensor, batch: Tensor, num_events: 
     kinematics, PDG Review "Kinematics", rapidity = pseudorapidity for m = 0)."""
     pt, eta, phi = feats[:, 0], coords[:, 0], coords[:, 1]
     p4 = torch.stack([pt * torch.cosh(eta), pt * torch.cos(phi), pt * torch.sin(phi), pt * torch.sinh(eta)], dim=1)
-    return _event_sums(p4, batch, num_events)
+    return event_sum(p4, batch, num_events)
 
 
 def jet_axis(coords: Tensor, feats: Tensor, batch: Tensor, num_events: int) -> Tensor:
@@ -54,7 +45,7 @@ def jet_axis(coords: Tensor, feats: Tensor, batch: Tensor, num_events: int) -> T
     unit vectors (cos phi, sin phi), so jets across phi = +-pi get an axis near +-pi (not 0).
     Events without points or with zero total pT get the axis (0, 0)."""
     pt, eta, phi = feats[:, 0], coords[:, 0], coords[:, 1]
-    sums = _event_sums(torch.stack([pt, pt * eta, pt * torch.cos(phi), pt * torch.sin(phi)], dim=1),
+    sums = event_sum(torch.stack([pt, pt * eta, pt * torch.cos(phi), pt * torch.sin(phi)], dim=1),
                        batch, num_events)
     # pT >= 0, so a zero pT sum means a zero numerator: clamping the divisor gives 0.
     eta_axis = sums[:, 1] / sums[:, 0].clamp_min(torch.finfo(sums.dtype).tiny)
@@ -73,7 +64,7 @@ def normalise_pt(feats: Tensor, batch: Tensor, num_events: int) -> Tensor:
     """(N, C) feats with column 0 (pT) divided by the jet's summed pT (other columns copied).
 
     Events with zero total pT keep pT = 0."""
-    total = _event_sums(feats[:, 0], batch, num_events)
+    total = event_sum(feats[:, 0], batch, num_events)
     out = feats.clone()
     out[:, 0] = feats[:, 0] / total.clamp_min(torch.finfo(total.dtype).tiny)[batch]
     return out
@@ -91,7 +82,7 @@ def rank_within_events(key: Tensor, batch: Tensor, num_events: int) -> Tensor:
     """(N,) int64 rank of each point's ``key`` (ascending, 0 = smallest) inside its event."""
     order = sort_within_events(key, batch)
     rank = torch.empty_like(order)
-    rank[order] = torch.arange(len(order), device=batch.device) - _offsets(batch, num_events)[batch[order]]
+    rank[order] = torch.arange(len(order), device=batch.device) - event_offsets(batch, num_events)[batch[order]]
     return rank
 
 
@@ -104,7 +95,7 @@ def keep_hardest(coords: Tensor, feats: Tensor, batch: Tensor, num_events: int,
     their input order)."""
     order = sort_within_events(-feats[:, 0], batch)
     sorted_batch = batch[order]
-    rank = torch.arange(len(order), device=batch.device) - _offsets(batch, num_events)[sorted_batch]
+    rank = torch.arange(len(order), device=batch.device) - event_offsets(batch, num_events)[sorted_batch]
     limit = n[sorted_batch] if isinstance(n, Tensor) else n
     rows = order[rank < limit]
     return coords[rows], feats[rows], batch[rows]

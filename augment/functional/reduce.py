@@ -5,7 +5,13 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-__all__ = ["event_sum", "event_mean"]
+__all__ = ["event_offsets", "event_sum", "event_mean"]
+
+
+def event_offsets(batch: Tensor, num_events: int) -> Tensor:
+    """(B + 1,) int64: event i is rows ``offsets[i]:offsets[i + 1]`` of a non-decreasing ``batch``."""
+    counts = torch.bincount(batch, minlength=num_events)
+    return torch.cat([counts.new_zeros(1), torch.cumsum(counts, 0)])
 
 
 def event_sum(values: Tensor, batch: Tensor, num_events: int) -> Tensor:
