@@ -125,6 +125,7 @@ def _ddp_worker(rank, init_file, out_file):
         dist.destroy_process_group()
 
 
+@pytest.mark.slow
 def test_ddp_two_ranks_equal_single_process_double_batch(tmp_path):
     mp.spawn(_ddp_worker, args=(str(tmp_path / "init"), str(tmp_path / "out.pt")), nprocs=2, join=True)
     out = torch.load(tmp_path / "out.pt")
