@@ -234,8 +234,6 @@ class SimCLRTrainer:
         ``resume=True`` continues from ``checkpoint_dir/last.pt`` when it exists.
         ``max_steps`` stops after that many steps in total (the schedule still spans all
         epochs), so a run can be split into pieces that together equal one run."""
-        if isinstance(data, Events) and data.num_events == 0:
-            raise ValueError("data: expected at least one event, got an empty Events")
         self.prepare(self._steps_per_epoch(data, steps_per_epoch))
         if resume:
             self._check_checkpoint_dir("resume")
