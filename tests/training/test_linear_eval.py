@@ -58,20 +58,20 @@ def test_confusion_matrix_rows_are_true_class():
 def test_linear_probe_separable_binary_and_multiclass():
     g = torch.Generator().manual_seed(0)
     centres = torch.tensor([[0.0, 0.0, 0.0], [6.0, 0.0, 0.0], [0.0, 6.0, 0.0]])
-    y = torch.randint(0, 3, (600,), generator=g)
-    x = centres[y] + torch.randn(600, 3, generator=g)
-    train, test = train_test_split(600, 0.5, seed=1)
-    assert len(set(train.tolist()) & set(test.tolist())) == 0 and len(train) + len(test) == 600
+    y = torch.randint(0, 3, (300,), generator=g)
+    x = centres[y] + torch.randn(300, 3, generator=g)
+    train, test = train_test_split(300, 0.5, seed=1)
+    assert len(set(train.tolist()) & set(test.tolist())) == 0 and len(train) + len(test) == 300
     res = linear_probe(x[train], y[train], x[test], y[test], l2=1e-3)
     assert res["accuracy"] > 0.97 and res["confusion"].sum() == len(test)
     assert torch.equal(res["confusion"].sum(1), torch.bincount(y[test], minlength=3))
     binary = (y == 1).long()
-    res = linear_probe(x[train], binary[train], x[test], binary[test])
+    res = linear_probe(x[train], binary[train], x[test], binary[test], l2=1e-3)
     assert res["auc"] > 0.99 and res["rejection_at_0.5"] > 50 and set(res) == {"accuracy", "confusion", "auc",
                                                                                "rejection_at_0.5"}
     # Pure-noise features: chance level.
-    noise = torch.randn(600, 3, generator=g)
-    assert abs(linear_probe(noise[train], binary[train], noise[test], binary[test])["auc"] - 0.5) < 0.1
+    noise = torch.randn(300, 3, generator=g)
+    assert abs(linear_probe(noise[train], binary[train], noise[test], binary[test])["auc"] - 0.5) < 0.15
 
 
 def test_standardisation_fitted_on_train_only():
