@@ -2,6 +2,8 @@ import math
 
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
 from training.losses import nt_xent, nt_xent_distributed
 
@@ -26,6 +28,23 @@ def test_matches_double_loop(tau, n):
     z1 = torch.randn(n, 5, generator=g, dtype=torch.float64)
     z2 = torch.randn(n, 5, generator=g, dtype=torch.float64)
     assert float(nt_xent(z1, z2, tau)) == pytest.approx(naive_nt_xent(z1, z2, tau), rel=1e-10)
+
+
+@given(st.integers(1, 8), st.integers(1, 6), st.integers(0, 2**31 - 1), st.floats(0.05, 5.0))
+def test_invariances(n, d, seed, tau):
+    g = torch.Generator().manual_seed(seed)
+    z1 = torch.randn(n, d, generator=g, dtype=torch.float64)
+    z2 = torch.randn(n, d, generator=g, dtype=torch.float64)
+    loss = nt_xent(z1, z2, tau)
+    perm = torch.randperm(n, generator=g)
+    scale = torch.rand(n, 1, generator=g, dtype=torch.float64) + 0.1
+    q, _ = torch.linalg.qr(torch.randn(d, d, generator=g, dtype=torch.float64))
+    torch.testing.assert_close(nt_xent(z2, z1, tau), loss)                  # swapping the views
+    torch.testing.assert_close(nt_xent(z1[perm], z2[perm], tau), loss)      # reordering the events
+    torch.testing.assert_close(nt_xent(scale * z1, z2, tau), loss)          # only directions count
+    torch.testing.assert_close(nt_xent(z1 @ q, z2 @ q, tau), loss)          # rotating the embedding space
+    # Cosine similarities lie in [-1, 1], so each anchor's loss is within 2 / tau of log(2N - 1).
+    assert abs(float(loss) - math.log(2 * n - 1)) <= 2 / tau + 1e-12
 
 
 def test_all_identical_embeddings_give_log_2n_minus_1():

@@ -1,9 +1,13 @@
+import os
+import socket
+
 import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
 from augment import Compose, Translate
+from training import distributed
 from training.simclr import SimCLR, SimCLRTrainer, cat_events, derive_seed, save_atomic
 from tests.training.toy import SumPoolEncoder, toy_events
 
@@ -113,8 +117,12 @@ def test_bad_arguments():
 
 
 # ----------------------------------------------------------------- DDP, 2 ranks
-def _ddp_worker(rank, init_file, out_file):
-    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=2)
+def _ddp_worker(rank, port, out_file):
+    # What torchrun sets; init_from_env then joins the group over env:// with gloo on CPU.
+    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1",
+                      MASTER_PORT=str(port))
+    assert distributed.init_from_env("cpu") == torch.device("cpu")
+    assert dist.get_backend() == "gloo" and distributed.world_size() == 2
     try:
         tr = make_trainer(make_model(), batch_size=4, epochs=1)
         tr.view1 = tr.view2 = Compose([Translate(0.0)])  # identical views: ranks see the same augmentation
@@ -127,7 +135,10 @@ def _ddp_worker(rank, init_file, out_file):
 
 @pytest.mark.slow
 def test_ddp_two_ranks_equal_single_process_double_batch(tmp_path):
-    mp.spawn(_ddp_worker, args=(str(tmp_path / "init"), str(tmp_path / "out.pt")), nprocs=2, join=True)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    mp.spawn(_ddp_worker, args=(port, str(tmp_path / "out.pt")), nprocs=2, join=True)
     out = torch.load(tmp_path / "out.pt")
     tr = make_trainer(make_model(), batch_size=8, epochs=1)
     tr.view1 = tr.view2 = Compose([Translate(0.0)])
