@@ -22,6 +22,13 @@ def check_positive(name: str, value: float) -> float:
     return float(value)
 
 
+def check_int(name: str, value: int, low: int = 0) -> int:
+    """An int (not a bool) >= ``low``."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        raise ValueError(f"{name}: expected an int >= {low}, got {value!r}")
+    return value
+
+
 def check_range(name: str, value: Sequence[float], lower: float = -math.inf) -> tuple[float, float]:
     """A (low, high) pair with lower <= low <= high, both finite."""
     try:

@@ -29,7 +29,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from augment._base import Transform
-from augment._checks import check_nonnegative, check_positive
+from augment._checks import check_int, check_nonnegative, check_positive
 from augment._events import Events
 from training import distributed
 from training.losses import nt_xent_distributed
@@ -51,10 +51,8 @@ class SimCLR(nn.Module):
         features = getattr(encoder, "out_features", None)
         if not isinstance(encoder, nn.Module) or not isinstance(features, int) or features < 1:
             raise TypeError(f"encoder: expected an nn.Module with an int attribute out_features >= 1, got {features!r}")
-        hidden = features if hidden is None else hidden
-        for name, value in (("projection_dim", projection_dim), ("hidden", hidden)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name}: expected an int >= 1, got {value!r}")
+        hidden = features if hidden is None else check_int("hidden", hidden, 1)
+        check_int("projection_dim", projection_dim, 1)
         self.encoder = encoder
         self.projector = nn.Sequential(nn.Linear(features, hidden), nn.ReLU(), nn.Linear(hidden, projection_dim))
 
@@ -93,12 +91,6 @@ def save_atomic(obj: object, path: str | os.PathLike) -> None:
         raise
 
 
-def _check_int(name: str, value: int, low: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise ValueError(f"{name}: expected an int >= {low}, got {value!r}")
-    return value
-
-
 class SimCLRTrainer:
     """Contrastive pre-training of a :class:`SimCLR` model.
 
@@ -125,11 +117,11 @@ class SimCLRTrainer:
         self.lr = check_positive("lr", lr)
         self.weight_decay = check_nonnegative("weight_decay", weight_decay)
         self.temperature = check_positive("temperature", temperature)
-        self.epochs = _check_int("epochs", epochs, 1)
-        self.batch_size = _check_int("batch_size", batch_size, 1)
-        self.seed = _check_int("seed", seed, 0)
-        self.warmup_steps = _check_int("warmup_steps", warmup_steps, 0)
-        self.checkpoint_every = _check_int("checkpoint_every", checkpoint_every, 0)
+        self.epochs = check_int("epochs", epochs, 1)
+        self.batch_size = check_int("batch_size", batch_size, 1)
+        self.seed = check_int("seed", seed, 0)
+        self.warmup_steps = check_int("warmup_steps", warmup_steps, 0)
+        self.checkpoint_every = check_int("checkpoint_every", checkpoint_every, 0)
         self.device = torch.device(device if device is not None else "cuda" if torch.cuda.is_available() else "cpu")
         self.model = model.to(self.device)
         self.view1, self.view2 = view1, view2 if view2 is not None else view1
@@ -145,7 +137,7 @@ class SimCLRTrainer:
     # ----------------------------------------------------------------- set-up
     def prepare(self, steps_per_epoch: int) -> None:
         """Build DDP wrapper, optimiser and schedule for ``epochs x steps_per_epoch`` steps."""
-        self.steps_per_epoch = _check_int("steps_per_epoch", steps_per_epoch, 1)
+        self.steps_per_epoch = check_int("steps_per_epoch", steps_per_epoch, 1)
         torch.manual_seed(self.seed)
         if distributed.world_size() > 1:
             ids = [self.device.index] if self.device.type == "cuda" else None
@@ -164,7 +156,7 @@ class SimCLRTrainer:
 
     def _steps_per_epoch(self, data: Data, steps_per_epoch: int | None) -> int:
         if steps_per_epoch is not None:
-            return _check_int("steps_per_epoch", steps_per_epoch, 1)
+            return check_int("steps_per_epoch", steps_per_epoch, 1)
         if isinstance(data, Events):
             per_step = self.batch_size * distributed.world_size()
             if data.num_events < per_step:
@@ -172,7 +164,7 @@ class SimCLRTrainer:
                                  f"got {data.num_events}")
             return data.num_events // per_step
         if hasattr(data, "__len__"):
-            return _check_int("len(data)", len(data), 1)
+            return check_int("len(data)", len(data), 1)
         raise ValueError("steps_per_epoch: expected an int when data has no len() (a function or a generator)")
 
     # ------------------------------------------------------------------- data
@@ -240,7 +232,7 @@ class SimCLRTrainer:
             if (self.checkpoint_dir / CHECKPOINT).exists():
                 self.load_checkpoint(self.checkpoint_dir / CHECKPOINT)
         total = self.epochs * self.steps_per_epoch
-        stop = total if max_steps is None else min(total, _check_int("max_steps", max_steps, 0))
+        stop = total if max_steps is None else min(total, check_int("max_steps", max_steps, 0))
         bar = tqdm(total=stop, initial=self.global_step, disable=not (self.progress and distributed.is_main()),
                    desc="SimCLR")
         while self.global_step < stop:

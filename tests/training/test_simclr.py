@@ -69,6 +69,14 @@ def test_resume_equals_uninterrupted(tmp_path):
     assert (state["step"], state["epoch"]) == (8, 2)
 
 
+def test_checkpoint_every(tmp_path):
+    tr = make_trainer(make_model(), tmp_path, epochs=1, checkpoint_every=2)
+    saved = []
+    tr.save_checkpoint = lambda: saved.append(tr.global_step)
+    tr.fit(toy_events(40))  # 5 steps
+    assert saved == [2, 4, 5]
+
+
 def test_resume_rejects_other_settings(tmp_path):
     make_trainer(make_model(), tmp_path).fit(toy_events(16), max_steps=1)
     with pytest.raises(ValueError, match="checkpoint: expected a run with settings"):
@@ -95,6 +103,10 @@ def test_cat_events_and_save_atomic(tmp_path):
     assert c.num_events == 5 and torch.equal(c.counts(), torch.cat([a.counts(), b.counts()]))
     save_atomic({"x": 1}, tmp_path / "sub" / "f.pt")
     assert torch.load(tmp_path / "sub" / "f.pt") == {"x": 1}
+    with pytest.raises(Exception):
+        save_atomic({"x": lambda: 0}, tmp_path / "sub" / "f.pt")  # fails while pickling
+    assert torch.load(tmp_path / "sub" / "f.pt") == {"x": 1}  # the old file survives, no temp file left
+    assert [p.name for p in (tmp_path / "sub").iterdir()] == ["f.pt"]
     assert derive_seed(1, 2) != derive_seed(2, 1) and 0 <= derive_seed(0) < 2**63
 
 
