@@ -228,7 +228,8 @@ class SimCLRTrainer:
         epochs), so a run can be split into pieces that together equal one run."""
         self.prepare(self._steps_per_epoch(data, steps_per_epoch))
         if resume:
-            self._check_checkpoint_dir("resume")
+            if self.checkpoint_dir is None:
+                raise ValueError("checkpoint_dir: expected a directory to resume from, got None")
             if (self.checkpoint_dir / CHECKPOINT).exists():
                 self.load_checkpoint(self.checkpoint_dir / CHECKPOINT)
         total = self.epochs * self.steps_per_epoch
@@ -257,11 +258,9 @@ class SimCLRTrainer:
         return self.history
 
     # ------------------------------------------------------------ checkpoints
-    def _check_checkpoint_dir(self, what: str) -> None:
-        if self.checkpoint_dir is None:
-            raise ValueError(f"checkpoint_dir: expected a directory to {what}, got None")
-
     def state_dict(self) -> dict:
+        """What a checkpoint holds: model (unwrapped), optimiser, schedule, global step,
+        epoch, history, torch RNG state (of rank 0) and the settings a resume must match."""
         rng = {"torch": torch.get_rng_state()}
         if torch.cuda.is_available():
             rng["cuda"] = torch.cuda.get_rng_state_all()
