@@ -32,6 +32,13 @@ def check_pair(name: str, value: Sequence[float], what: str = "(low, high)") -> 
     return a, b
 
 
+def check_int(name: str, value: int, low: int = 0) -> int:
+    """An int (not a bool) >= ``low``."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        raise ValueError(f"{name}: expected an int >= {low}, got {value!r}")
+    return value
+
+
 def check_range(name: str, value: Sequence[float], lower: float = -math.inf) -> tuple[float, float]:
     """A (low, high) pair with lower <= low <= high, both finite."""
     low, high = check_pair(name, value)
