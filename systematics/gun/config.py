@@ -39,7 +39,7 @@ class GunConfig:
       p or pi with equal odds) with isotropic directions.
     * ``mu_plus_fraction``: a stopping mu+ gives a Michel e+; a stopping mu- is captured
       (no Michel; the ~25% of mu- that decay in argon are neglected).
-      ``pi_plus_fraction``: a stopping pi+ decays to a 4.12 MeV mu+; a pi- is captured
+      ``pi_plus_fraction`` (of primary and secondary pions): a stopping pi+ decays to a 4.12 MeV mu+; a pi- is captured
       (no visible products).
     """
 

@@ -61,7 +61,7 @@ def _hadronic(kinetic, x, y, z, parent, cfg, rng, stack, ns):
     weights /= weights.sum()
     for i in range(n):
         ptype = parent if i == 0 else (PROTON if rng.random() < 0.5 else PION)
-        charge = 1.0 if ptype == PROTON or rng.random() < 0.5 else -1.0
+        charge = 1.0 if ptype == PROTON or rng.random() < cfg[c.PI_PLUS] else -1.0
         stack, ns = _push(stack, ns, ptype, charge, visible * weights[i], x, y, z, isotropic(rng))
     return stack, ns
 
