@@ -136,6 +136,17 @@ def test_gamma_gap_and_electron_start():
     assert (start <= 0.15 + 1e-9).all()  # first step's midpoint
 
 
+@pytest.mark.parametrize("name, c", [("e", -0.5), ("gamma", 0.5)])
+def test_shower_maximum_near_longo(name, c):
+    events = shoot(name, 500.0, 60)
+    depth = np.concatenate([d[:, 2] for d in events]) / 14.0  # in X0
+    energy = np.concatenate([d[:, 3] for d in events])
+    profile, edges = np.histogram(depth, bins=np.arange(0.0, 15.0, 0.5), weights=energy)
+    t_max = edges[profile.argmax()] + 0.25
+    # PDG / Longo: t_max = ln(E / E_c) + C, E_c = 32.84 MeV: 2.22 X0 (e), 3.22 X0 (gamma)
+    assert t_max == pytest.approx(math.log(500.0 / 32.84) + c, abs=1.0)
+
+
 def _transverse_rms(d, depth=50.0):
     """dE-weighted RMS distance (cm) from the z axis of the deposits in the first ``depth`` cm."""
     d = d[d[:, 2] <= d[:, 2].min() + depth]
