@@ -73,6 +73,10 @@ class GunConfig:
         for name in ("step_fraction", "invisible_fraction_max", "mu_plus_fraction", "pi_plus_fraction"):
             if check_nonnegative(name, getattr(self, name)) > 1:
                 raise ValueError(f"{name}: expected a fraction in [0, 1], got {getattr(self, name)!r}")
+        # Bethe-Bloch (dedx.bethe_dedx) turns negative below ~0.09 MeV for protons, a few keV for electrons.
+        for name, minimum in (("tracking_cut_mev", 0.5), ("electron_cut_mev", 0.05)):
+            if getattr(self, name) < minimum:
+                raise ValueError(f"{name}: expected >= {minimum} MeV (Bethe-Bloch validity), got {getattr(self, name)!r}")
         if self.step_fraction == 0:
             raise ValueError("step_fraction: expected a fraction in (0, 1], got 0")
         if self.pair_cut_mev <= 2 * 0.51099895:

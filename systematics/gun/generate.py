@@ -32,7 +32,8 @@ def simulate_events(labels: np.ndarray, energies_mev: np.ndarray, vertices_cm: n
     labels = np.ascontiguousarray(labels, dtype=np.int64)
     n = len(labels)
     if labels.ndim != 1 or (n and not 0 <= labels.min() <= labels.max() < len(PARTICLE_CLASSES)):
-        raise ValueError(f"labels: expected (B,) ints in [0, {len(PARTICLE_CLASSES)}), got {labels!r}")
+        raise ValueError(f"labels: expected (B,) ints in [0, {len(PARTICLE_CLASSES)}) indexing PARTICLE_CLASSES, "
+                         f"got shape {labels.shape}" + (f", values in [{labels.min()}, {labels.max()}]" if n else ""))
     energies_mev = np.ascontiguousarray(energies_mev, dtype=np.float64)
     if energies_mev.shape != (n,) or not (np.isfinite(energies_mev) & (energies_mev > 0)).all():
         raise ValueError(f"energies_mev: expected ({n},) finite kinetic energies > 0 MeV")

@@ -215,6 +215,13 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="directions: expected"):
         simulate_events(np.array([2]), np.array([10.0]), np.zeros((1, 3)), np.array([[0, 0, 2.0]]),
                         np.random.default_rng(0))
+    with pytest.raises(ValueError, match="labels: expected"):
+        simulate_events(np.array([5]), np.array([10.0]), np.zeros((1, 3)), np.array([[0, 0, 1.0]]),
+                        np.random.default_rng(0))
+    with pytest.raises(TypeError, match="rng: expected a numpy.random.Generator"):
+        simulate_events(np.array([2]), np.array([10.0]), np.zeros((1, 3)), np.array([[0, 0, 1.0]]), 0)
+    with pytest.raises(ValueError, match="tracking_cut_mev: expected >= 0.5 MeV"):
+        GunConfig(tracking_cut_mev=0.01)
     with pytest.raises(ValueError, match="volume_cm: expected low < high"):
         GunConfig(volume_cm=(1.0, 1.0))
     with pytest.raises(ValueError, match="mu_plus_fraction: expected a fraction"):
