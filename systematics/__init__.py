@@ -1,0 +1,1 @@
+"""Detector physics: parameters and ranges, response kernels, throws, toy particle gun."""

@@ -1,0 +1,96 @@
+"""Settings of the toy LAr gun: one frozen dataclass, flattened to a float array for numba."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from augment._checks import check_nonnegative, check_positive, check_range
+
+# Positions of the settings in the float64 array the jitted code reads (GunConfig.to_array).
+(VOLUME_LOW, VOLUME_HIGH, STEP_CM, STEP_FRACTION, TRACKING_CUT, ELECTRON_CUT, BREMS_CUT, PAIR_CUT,
+ PAIR_LENGTH, COMPTON_LENGTH, PROTON_LAMBDA, PION_LAMBDA, INVISIBLE_MAX, MU_PLUS, PI_PLUS) = range(15)
+
+
+@dataclasses.dataclass(frozen=True)
+class GunConfig:
+    """Physics and geometry settings (cm, MeV). Defaults are the documented toy choices.
+
+    * ``volume_cm``: the active volume is the cube [low, high]^3; default [0, 230.4]^3 cm
+      (768 voxels of 3 mm, the PILArNet cube, arXiv 2006.01993). Deposits outside it are
+      dropped and a particle is no longer tracked once it leaves it (its energy escapes).
+    * ``step_cm``: maximum step of charged tracks; ``step_fraction``: a step also loses at
+      most this fraction of the kinetic energy (shorter steps near the end of range).
+    * ``tracking_cut_mev`` (mu, pi, p) / ``electron_cut_mev`` (e+-): below it the rest of
+      the kinetic energy is deposited in one point.
+    * ``brems_cut_mev``: bremsstrahlung photons below it are not produced (their < 0.1 MeV/cm
+      share of the loss is neglected); ``pair_cut_mev``: photons above it convert to e+e-
+      after an exponential path of mean ``pair_length_cm`` (9/7 X0 = 18 cm, PDG high-energy
+      limit); photons below it deposit all their energy in one point after an exponential
+      path of mean ``compton_length_cm`` (toy for Compton/photoelectric; 20 cm, unverified:
+      NIST XCOM argon gives ~13-27 cm between 1 and 10 MeV).
+    * ``proton_interaction_length_cm`` (85.8 cm, PDG nuclear interaction length) and
+      ``pion_interaction_length_cm`` (60 cm, unverified, physics.md: 50-80 cm near the
+      Delta): math.inf switches hadronic interactions off. At an interaction a fraction
+      U[0, invisible_fraction_max] of the kinetic energy is lost (neutrons, binding; toy) and
+      the rest is split among 1-3 secondaries (the first of the parent's type, the others
+      p or pi with equal odds) with isotropic directions.
+    * ``mu_plus_fraction``: a stopping mu+ gives a Michel e+; a stopping mu- is captured
+      (no Michel; the ~25% of mu- that decay in argon are neglected).
+      ``pi_plus_fraction`` (of primary and secondary pions): a stopping pi+ decays to a 4.12 MeV mu+; a pi- is captured
+      (no visible products).
+    """
+
+    volume_cm: tuple[float, float] = (0.0, 230.4)
+    step_cm: float = 0.3
+    step_fraction: float = 0.2
+    tracking_cut_mev: float = 1.0
+    electron_cut_mev: float = 1.0
+    brems_cut_mev: float = 1.0
+    pair_cut_mev: float = 10.0
+    pair_length_cm: float = 18.0
+    compton_length_cm: float = 20.0
+    proton_interaction_length_cm: float = 85.8
+    pion_interaction_length_cm: float = 60.0
+    invisible_fraction_max: float = 0.3
+    mu_plus_fraction: float = 0.5
+    pi_plus_fraction: float = 0.5
+
+    def __post_init__(self) -> None:
+        low, high = check_range("volume_cm", self.volume_cm)
+        if not low < high:
+            raise ValueError(f"volume_cm: expected low < high, got {self.volume_cm!r}")
+        object.__setattr__(self, "volume_cm", (low, high))
+        for name in ("step_cm", "tracking_cut_mev", "electron_cut_mev", "brems_cut_mev", "pair_cut_mev",
+                     "pair_length_cm", "compton_length_cm"):
+            check_positive(name, getattr(self, name))
+        for name in ("proton_interaction_length_cm", "pion_interaction_length_cm"):
+            value = getattr(self, name)
+            if value != math.inf:
+                check_positive(f"{name} (math.inf switches interactions off)", value)
+        for name in ("step_fraction", "invisible_fraction_max", "mu_plus_fraction", "pi_plus_fraction"):
+            if check_nonnegative(name, getattr(self, name)) > 1:
+                raise ValueError(f"{name}: expected a fraction in [0, 1], got {getattr(self, name)!r}")
+        # Bethe-Bloch (dedx.bethe_dedx) turns negative below ~0.09 MeV for protons, a few keV for electrons.
+        for name, minimum in (("tracking_cut_mev", 0.5), ("electron_cut_mev", 0.05)):
+            if getattr(self, name) < minimum:
+                raise ValueError(f"{name}: expected >= {minimum} MeV (Bethe-Bloch validity), got {getattr(self, name)!r}")
+        if self.step_fraction == 0:
+            raise ValueError("step_fraction: expected a fraction in (0, 1], got 0")
+        if self.pair_cut_mev <= 2 * 0.51099895:
+            raise ValueError(f"pair_cut_mev: expected > 2 m_e = 1.022 MeV, got {self.pair_cut_mev!r}")
+
+    def to_array(self) -> np.ndarray:
+        """The settings as float64 in the order of the index constants of this module."""
+        return np.array([*self.volume_cm, self.step_cm, self.step_fraction, self.tracking_cut_mev,
+                         self.electron_cut_mev, self.brems_cut_mev, self.pair_cut_mev, self.pair_length_cm,
+                         self.compton_length_cm, self.proton_interaction_length_cm, self.pion_interaction_length_cm,
+                         self.invisible_fraction_max, self.mu_plus_fraction, self.pi_plus_fraction], dtype=np.float64)
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+__all__ = ["GunConfig"]

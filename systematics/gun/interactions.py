@@ -1,0 +1,56 @@
+"""Jitted samplers of the discrete processes: bremsstrahlung, pair production, Michel decay."""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from systematics.gun.argon import ELECTRON_MASS, MICHEL_ENDPOINT_MEV, RADIATION_LENGTH_CM
+
+
+@numba.njit(cache=True)
+def brems_rate_bound(kinetic: float, cut: float) -> float:
+    """Upper bound (1/cm) of the rate of bremsstrahlung photons with k > ``cut``:
+    (4/3) ln(T / cut) / X0, the 1/k part of the complete-screening spectrum (PDG eq. 34.29)."""
+    return 4.0 / 3.0 * math.log(kinetic / cut) / RADIATION_LENGTH_CM
+
+
+@numba.njit(cache=True)
+def sample_brems(kinetic: float, cut: float, rng: np.random.Generator) -> float:
+    """Photon energy (MeV) of one candidate emission, 0 if the candidate is thinned away.
+
+    Complete-screening spectrum (PDG eq. 34.29): dsigma/dk ~ (1/k)(4/3 - 4/3 y + y^2),
+    y = k/T: y drawn from 1/y on [cut/T, 1], kept with probability (4/3 - 4/3 y + y^2)/(4/3)
+    (thinning of the rate bound of :func:`brems_rate_bound`).
+    """
+    if kinetic <= cut:
+        return 0.0
+    y = (cut / kinetic) ** (1.0 - rng.random())
+    if rng.random() * 4.0 / 3.0 < 4.0 / 3.0 * (1.0 - y) + y * y:
+        return y * kinetic
+    return 0.0
+
+
+@numba.njit(cache=True)
+def sample_pair_fraction(rng: np.random.Generator) -> float:
+    """Energy fraction x of the electron in a pair conversion: dsigma/dx ~ 1 - 4/3 x(1 - x)
+    (PDG eq. 34.31, complete screening), by rejection from U[0, 1]."""
+    while True:
+        x = rng.random()
+        if rng.random() < 1.0 - 4.0 / 3.0 * x * (1.0 - x):
+            return x
+
+
+@numba.njit(cache=True)
+def sample_michel_kinetic(rng: np.random.Generator) -> float:
+    """Kinetic energy (MeV) of a Michel e+: dN/dx ~ x^2 (3 - 2x), x = E / 52.8 MeV
+    (physics.md section 3), by rejection (the density is <= 1 on [0, 1])."""
+    while True:
+        x = rng.random()
+        if rng.random() < x * x * (3.0 - 2.0 * x):
+            return max(x * MICHEL_ENDPOINT_MEV - ELECTRON_MASS, 0.0)
+
+
+__all__ = ["brems_rate_bound", "sample_brems", "sample_pair_fraction", "sample_michel_kinetic"]
