@@ -1,0 +1,1 @@
+"""LArTPC detector systematics: response emulator (recombination, drift, lifetime, diffusion, readout) and throws."""
