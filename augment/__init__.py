@@ -6,5 +6,8 @@
 from augment._base import Compose, OneOf, RandomApply, SomeOf, Transform
 from augment._events import Events
 from augment.geometric import Translate
+from systematics.response import DetectorResponse
+from systematics.throws import DetectorThrow, DiffusionThrow, EFieldThrow, LifetimeThrow, RecombinationThrow
 
 __all__ = ["Events", "Transform", "Compose", "RandomApply", "OneOf", "SomeOf", "Translate"]
+__all__ += ["DetectorResponse", "DetectorThrow", "LifetimeThrow", "EFieldThrow", "DiffusionThrow", "RecombinationThrow"]

@@ -17,11 +17,13 @@ __all__ = ["dedx", "recombination_birks", "recombination_box", "ionisation_elect
 def dedx(dE: Tensor, dx: Tensor) -> Tensor:
     """dE/dx in MeV/cm from deposits dE (MeV) over steps dx (cm).
 
-    Raises ValueError naming dx unless every dx > 0, and naming dE if any dE < 0."""
-    if dx.numel() and not (dx > 0).all():
-        raise ValueError(f"dx: expected step lengths > 0 cm, got min {dx.min().item()}")
-    if dE.numel() and (dE < 0).any():
-        raise ValueError(f"dE: expected deposited energies >= 0 MeV, got min {dE.min().item()}")
+    Raises ValueError naming dx unless every dx is finite and > 0, and naming dE unless every dE
+    is finite and >= 0."""
+    if dx.numel() and not (torch.isfinite(dx) & (dx > 0)).all():
+        raise ValueError(f"dx: expected finite step lengths > 0 cm, got min {dx.min().item()}, max {dx.max().item()}")
+    if dE.numel() and not (torch.isfinite(dE) & (dE >= 0)).all():
+        raise ValueError(f"dE: expected finite deposited energies >= 0 MeV, got min {dE.min().item()}, "
+                         f"max {dE.max().item()}")
     return dE / dx
 
 
