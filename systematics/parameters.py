@@ -74,7 +74,7 @@ def check_physical(name: str, value: float | Tensor) -> None:
     if torch.isnan(v).any():
         raise ValueError(f"{name}: expected a number, got NaN")
     above = v > low if not low_inclusive else v >= low
-    finite_ok = torch.isfinite(v) | (v == math.inf) if high == math.inf else torch.isfinite(v)
+    finite_ok = torch.isfinite(v) | ((v == math.inf) & (name == "lifetime"))  # lifetime = inf: no attachment
     if not (above & (v <= high) & finite_ok).all():
         bracket = "[" if low_inclusive else "("
         raise ValueError(f"{name}: expected values in {bracket}{low}, {high}], got min {v.min().item()}, "
