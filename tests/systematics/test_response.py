@@ -8,19 +8,10 @@ from augment import Compose, DetectorResponse, EFieldThrow, Events, Translate
 from systematics import DetectorParams, DriftGeometry, ReadoutConfig
 from systematics import functional as F
 from tests.contracts import assert_events_equal, check_transform_contract
-from tests.systematics.deposits import deposits_strategy
+from tests.systematics.deposits import deposits_strategy, track
 
 QUIET = ReadoutConfig(threshold=0.0, noise=0.0)  # keeps every voxel, adds nothing
 NO_DIFFUSION = DetectorParams(diffusion_t=0.0, diffusion_l=0.0)
-
-
-def track(n: int = 200, dtype=torch.float64) -> Events:
-    """Two straight tracks (MIP-like, 2.1 MeV/cm in 0.3 cm steps) and an empty event."""
-    s = torch.linspace(0, 1, n, dtype=dtype)[:, None]
-    a = torch.tensor([1.0, 2.0, 3.0], dtype=dtype) + s * torch.tensor([10.0, 5.0, 40.0], dtype=dtype)
-    b = torch.tensor([-4.0, 0.0, 45.0], dtype=dtype) + s * torch.tensor([8.0, 8.0, -30.0], dtype=dtype)
-    f = torch.stack([torch.full((n,), 0.63, dtype=dtype), torch.full((n,), 0.3, dtype=dtype)], 1)
-    return Events.from_list([a, b, a[:0]], [f, f, f[:0]], labels=[2, 2, 0], feature_names=("dE", "dx"))
 
 
 @given(deposits_strategy())
@@ -33,6 +24,16 @@ def test_contract_response_float32_box_field_velocity(ev):
     t = EFieldThrow(params=DetectorParams.nominal("box"), geometry=DriftGeometry(field_changes_velocity=True),
                     diffusion_samples=2, p=0.5)
     check_transform_contract(t, ev)
+
+
+@given(deposits_strategy())
+def test_response_conserves_charge_without_attachment_threshold_noise(ev):
+    r = DetectorResponse(params=DetectorParams(lifetime=math.inf), readout=QUIET, diffusion_samples=3)
+    out = r(ev, 0)
+    dE = ev.feats[:, 0]
+    expected = F.ionisation_electrons(dE, F.recombination_birks(dE / ev.feats[:, 1], torch.tensor(0.5, dtype=torch.float64)))
+    torch.testing.assert_close(torch.bincount(out.batch, out.feats[:, 0], minlength=ev.num_events),
+                               torch.bincount(ev.batch, expected, minlength=ev.num_events), rtol=1e-10, atol=1e-6)
 
 
 def test_output_format_and_total_charge():
