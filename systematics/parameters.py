@@ -160,7 +160,9 @@ class DriftGeometry:
 @dataclass(frozen=True)
 class ReadoutConfig:
     """Voxel readout: cubic (or per-axis) ``pitch`` in cm (ND-LAr 3.8 mm) on a grid starting at
-    ``origin`` (cm), per-voxel Gaussian ``noise`` RMS and ``threshold`` in electrons."""
+    ``origin`` (cm), per-voxel Gaussian ``noise`` RMS and ``threshold`` in electrons. The drift
+    coordinate is binned at the same pitch (larnd-sim samples time at 0.1 us, ~0.016 cm: finer,
+    but cubic voxels are what the encoders take)."""
 
     pitch: float | Sequence[float] = C.PIXEL_PITCH
     threshold: float = C.READOUT_THRESHOLD
