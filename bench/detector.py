@@ -33,13 +33,10 @@ def synthetic_events(num_events: int, tracks: int = 10, steps: int = 100, seed: 
     return Events.from_list(list(coords), list(feats), feature_names=("dE", "dx"))
 
 
-def median_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+def timed(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
 
 
 def main() -> None:
@@ -83,7 +80,9 @@ def time_both(throw: DetectorThrow, events: Events, repeats: int) -> tuple[float
         sync()
 
     batched(), loop()  # warm-up
-    return median_time(batched, repeats), median_time(loop, repeats)
+    # Interleaved, so both see the same load on a shared machine.
+    times = [(timed(batched), timed(loop)) for _ in range(repeats)]
+    return statistics.median(t for t, _ in times), statistics.median(t for _, t in times)
 
 
 if __name__ == "__main__":
