@@ -126,7 +126,7 @@ def test_readout_sums_voxels_thresholds_and_counts_drops():
     coords = torch.tensor([[0.1, 0.1, 0.1], [0.2, 0.3, 0.05], [1.0, 0.1, 0.1], [0.1, 0.1, 0.1]], **D64)
     charge = torch.tensor([3000.0, 4000.0, 2000.0, 9000.0], **D64)
     batch = torch.tensor([0, 0, 0, 2])
-    r = F.readout(coords, charge, batch, 3, 0.38, 5000.0, 0.0, torch.zeros(3, dtype=torch.int64))
+    r = F.readout(coords, charge, batch, 3)  # defaults: 0.38 cm, 5000 electrons, no noise
     torch.testing.assert_close(r.coords, torch.tensor([[0.19, 0.19, 0.19]] * 2, **D64))
     torch.testing.assert_close(r.charge, torch.tensor([7000.0, 9000.0], **D64))
     assert r.batch.tolist() == [0, 2] and r.dropped.tolist() == [1, 0, 0]
@@ -145,3 +145,5 @@ def test_readout_noise_is_replayable_and_per_event():
     assert 300 < noise.std().item() < 700 and not torch.equal(r.charge, quiet.charge)
     alone = F.readout(coords[100:], charge[100:], torch.zeros(100, dtype=torch.int64), 1, *args, seed[1:])
     torch.testing.assert_close(alone.charge, r.charge[r.batch == 1], rtol=0, atol=0)
+    with pytest.raises(ValueError, match=r"noise_seed: expected a \(2,\) int64 tensor when noise > 0, got None"):
+        F.readout(coords, charge, batch, 2, noise=500.0)
