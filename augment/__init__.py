@@ -10,8 +10,14 @@ from augment.geometric import Cutout, Jitter, Rotate, Translate
 from augment.jets import CentreJets, CollinearSplit, KeepHardest, NormalisePT, SoftSmear, preprocess_jets
 from augment.sampling import VoxelDrop
 
+# The detector throws live in systematics, which imports augment: these lines stay last.
+from systematics.response import DetectorResponse  # noqa: E402  isort: skip
+from systematics.throws import (DetectorThrow, DiffusionThrow, EFieldThrow, LifetimeThrow,  # noqa: E402  isort: skip
+                                RecombinationThrow)
+
 __all__ = [
     "Events", "Transform", "Compose", "RandomApply", "OneOf", "SomeOf",
     "Translate", "Rotate", "Jitter", "Cutout", "EnergyScale", "LocalSmear", "VoxelDrop",
     "CollinearSplit", "SoftSmear", "CentreJets", "NormalisePT", "KeepHardest", "preprocess_jets",
+    "DetectorResponse", "DetectorThrow", "LifetimeThrow", "EFieldThrow", "DiffusionThrow", "RecombinationThrow",
 ]
