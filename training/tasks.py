@@ -1,0 +1,194 @@
+"""The two studies' tasks: data, encoder, evaluation view, raw-input baseline and augmentation sets.
+
+* ``jets``: top vs QCD jets generated with Pythia 8 + FastJet (:mod:`training.datasets.top_tagging`),
+  JetCLR-style transformer (:class:`training.encoders.JetTransformer`), binary linear probe.
+* ``lartpc``: single e, gamma, mu, pi, p events from the toy gun (:mod:`systematics.gun`), seen
+  through the detector response, sparse CNN (:class:`training.encoders.SparseResNet`), 5-class probe.
+
+Generated data are cached under ``data_dir`` by their settings, so a second run reuses them.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor, nn
+
+from augment import (Compose, Cutout, EnergyScale, Events, CollinearSplit, LocalSmear, Rotate, SoftSmear,
+                     Transform, Translate, VoxelDrop)
+from augment.functional import event_mean
+from systematics import DetectorResponse, DetectorThrow, DriftGeometry, ReadoutConfig
+
+__all__ = ["Budget", "PRESETS", "JetTask", "LArTask", "TASKS", "add_strength_arguments", "LARTPC_GEOMETRY"]
+
+# The toy gun fills a cube of 230.4 cm (PILArNet's 768 voxels of 3 mm, arXiv 2006.01993). We read it out
+# as one TPC with its anode plane at x = 0 and a 230.4 cm drift (MicroBooNE-like, 2.56 m), so every deposit
+# drifts and the lifetime throw matters (t_max = 230.4 cm / 0.16 cm/us = 1.4 ms against tau = 2.2 ms).
+LARTPC_GEOMETRY = DriftGeometry(drift_axis=0, anode=0.0, max_drift=230.4)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What one study row costs: events generated per class, SimCLR epochs and batch, seeds, model width."""
+
+    events_per_class: int
+    epochs: int
+    batch_size: int
+    seeds: tuple[int, ...]
+    width: int
+    test_fraction: float = 0.3
+    lr: float = 1e-3
+
+
+PRESETS = {
+    # --quick: each task under 15 minutes on 2 CPU cores (README has the measured times).
+    ("jets", "quick"): Budget(events_per_class=2000, epochs=6, batch_size=256, seeds=(0, 1), width=32),
+    ("lartpc", "quick"): Budget(events_per_class=300, epochs=4, batch_size=64, seeds=(0, 1), width=16),
+    # --full: a larger machine (GPU): the JetCLR-sized set and a longer schedule.
+    ("jets", "full"): Budget(events_per_class=100_000, epochs=100, batch_size=1024, seeds=(0, 1, 2), width=128),
+    ("lartpc", "full"): Budget(events_per_class=20_000, epochs=50, batch_size=256, seeds=(0, 1, 2), width=32),
+}
+
+
+def add_strength_arguments(parser: argparse.ArgumentParser) -> None:
+    """Augmentation strengths: script arguments, recorded in the table header."""
+    jets = parser.add_argument_group("jet augmentation strengths")
+    jets.add_argument("--jet-shift", type=float, default=0.5, help="Translate half-width in eta and phi (default 0.5)")
+    jets.add_argument("--soft-scale", type=float, default=0.1, help="SoftSmear Lambda_soft in GeV (JetCLR: 0.1)")
+    jets.add_argument("--split-fraction", type=float, default=0.5, help="CollinearSplit fraction of constituents")
+    lar = parser.add_argument_group("LArTPC augmentation strengths")
+    lar.add_argument("--shift-cm", type=float, default=20.0, help="Translate half-width in cm")
+    lar.add_argument("--energy-scale", type=float, default=0.1, help="EnergyScale uniform in 1 -+ this")
+    lar.add_argument("--drop", type=float, default=0.2, help="VoxelDrop probability")
+    lar.add_argument("--cutout-cm", type=float, nargs=2, default=(3.0, 10.0), help="Cutout sphere radius range, cm")
+    lar.add_argument("--smear", type=float, default=0.05, help="LocalSmear relative sigma per voxel")
+    lar.add_argument("--pitch-cm", type=float, default=1.0, help="encoder voxel pitch in cm")
+
+
+class JetTask:
+    """Top tagging: jets of ``load_jets`` (centred, 50 hardest constituents), binary probe."""
+
+    name = "jets"
+    metrics = ("auc", "rejection_at_0.5", "accuracy")
+    num_classes = 2
+    n_constituents = 50
+
+    def __init__(self, args: argparse.Namespace, budget: Budget) -> None:
+        self.args, self.budget = args, budget
+
+    def load(self, data_dir: Path, seed: int, workers: int) -> Events:
+        from training.datasets.top_tagging import generate_top_tagging, load_jets
+
+        path = Path(data_dir) / f"top_tagging_{self.budget.events_per_class}_seed{seed}.h5"
+        if not path.exists():
+            generate_top_tagging(path, self.budget.events_per_class, seed=seed, workers=workers)
+        return load_jets(path, n_constituents=self.n_constituents)
+
+    def evaluation_view(self, events: Events) -> Events:
+        return events
+
+    def encoder(self) -> nn.Module:
+        from training.encoders import JetTransformer
+
+        w = self.budget.width
+        return JetTransformer(embed_dim=w, num_heads=4, num_layers=2, ff_dim=2 * w)
+
+    def raw_features(self, events: Events) -> Tensor:
+        """Flattened padded (pT fraction, eta, phi) of the hardest constituents (zeros where absent)."""
+        coords, feats, mask = events.padded(self.n_constituents)
+        pt = feats[..., 0] * mask
+        frac = pt / pt.sum(1, keepdim=True).clamp_min(1e-12)
+        return torch.cat([frac[..., None], coords * mask[..., None]], -1).flatten(1)
+
+    def augmentation_sets(self) -> dict[str, Transform]:
+        a = self.args
+        translate, rotate = Translate(a.jet_shift), Rotate(centre="origin")  # jets are centred on their axis
+        soft_collinear = [SoftSmear(a.soft_scale), CollinearSplit(a.split_fraction)]
+        return {
+            "none": Compose([]),
+            "translations": Compose([translate]),
+            "rotations": Compose([rotate]),
+            "soft + collinear": Compose(soft_collinear),
+            "all": Compose([rotate, translate, *soft_collinear]),
+        }
+
+
+class LArTask:
+    """Single-particle classification (e, gamma, mu, pi, p): gun deposits seen through the
+    response; views are detector throws and/or card transforms on the charge voxels."""
+
+    name = "lartpc"
+    metrics = ("accuracy",)
+    num_classes = 5
+    raw_points = 64
+
+    def __init__(self, args: argparse.Namespace, budget: Budget) -> None:
+        self.args, self.budget = args, budget
+        self.readout = ReadoutConfig()
+        self.nominal = DetectorResponse(geometry=LARTPC_GEOMETRY, readout=self.readout)
+
+    def load(self, data_dir: Path, seed: int, workers: int) -> Events:
+        from augment.h5 import read_events, write_events
+        from systematics.gun import generate
+        from systematics.particles import PARTICLE_CLASSES
+
+        path = Path(data_dir) / f"lartpc_{self.budget.events_per_class}_seed{seed}.h5"
+        if not path.exists():
+            coords, feats, offsets, labels = generate(self.budget.events_per_class, seed, workers=workers)
+            write_events(path, coords, feats, offsets, labels, coord_names=("x", "y", "z"),
+                         coord_units=("cm", "cm", "cm"), feature_names=("dE", "dx"), feature_units=("MeV", "cm"),
+                         label_names=PARTICLE_CLASSES,
+                         settings={"generator": "systematics.gun", "events_per_class": self.budget.events_per_class,
+                                   "seed": seed})
+        return read_events(path)
+
+    def evaluation_view(self, events: Events) -> Events:
+        """The nominal detector, with fixed diffusion and noise draws."""
+        return self.nominal(events, torch.Generator().manual_seed(12345))
+
+    def encoder(self) -> nn.Module:
+        from training.encoders import SparseResNet
+
+        w = self.budget.width
+        # Charge in electrons: a MIP leaves ~2.4e4 e- per 0.38 cm voxel at nominal.
+        return SparseResNet(channels=(w, 2 * w, 4 * w), blocks=(1, 1, 0), pitch=self.args.pitch_cm,
+                            feature_scale=1e4)
+
+    def raw_features(self, events: Events) -> Tensor:
+        """Flattened (x, y, z relative to the charge-weighted centroid in cm, log charge) of each
+        event's ``raw_points`` highest-charge voxels (zeros where absent)."""
+        from augment.functional import keep_hardest
+
+        centre = event_mean(events.coords, events.batch, events.num_events, events.feats[:, 0])
+        rel = events.replace(coords=events.coords - centre[events.batch], feats=torch.log1p(events.feats / 1e4))
+        coords, feats, batch = keep_hardest(rel.coords, rel.feats, rel.batch, rel.num_events, self.raw_points)
+        hardest = rel.replace(coords=coords, feats=feats, batch=batch)
+        coords, feats, mask = hardest.padded(self.raw_points)
+        return torch.cat([coords, feats], -1).mul(mask[..., None]).flatten(1)
+
+    def card_transforms(self) -> dict[str, Transform]:
+        a = self.args
+        return {
+            "rotation": Rotate(),
+            "translation": Translate(a.shift_cm),
+            "energy scale": EnergyScale((1 - a.energy_scale, 1 + a.energy_scale)),
+            "voxel drop": VoxelDrop(a.drop),
+            "cutout": Cutout(tuple(a.cutout_cm), shape="sphere"),
+            "local smear": LocalSmear((1.0, a.smear)),
+        }
+
+    def augmentation_sets(self) -> dict[str, Transform]:
+        cards = self.card_transforms()
+        throws = DetectorThrow(geometry=LARTPC_GEOMETRY, readout=self.readout)
+        sets = {"none": Compose([self.nominal])}
+        sets.update({name: Compose([self.nominal, t]) for name, t in cards.items()})
+        sets["detector throws"] = Compose([throws])
+        sets["all"] = Compose([throws, *cards.values()])
+        return sets
+
+
+TASKS = {"jets": JetTask, "lartpc": LArTask}
+
