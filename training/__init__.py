@@ -1,0 +1,1 @@
+"""Training: SimCLR pre-training, encoders, datasets and the linear classifier test."""
