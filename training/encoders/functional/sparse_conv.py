@@ -66,7 +66,7 @@ def _box(coords: Tensor, batch: Tensor, pad: int) -> tuple[Tensor, Tensor]:
     lower = coords.min(0).values - pad
     size = coords.max(0).values - lower + 1 + pad
     num_batches = int(batch.max()) + 1
-    if num_batches * float(size.prod()) >= _MAX_KEY:
+    if num_batches * float(size.double().prod()) >= _MAX_KEY:
         raise ValueError(f"coords: voxel index range {size.tolist()} over {num_batches} events is too large to "
                          "hash into int64 keys; use a coarser pitch")
     return lower, size
