@@ -14,6 +14,7 @@ ratios to the pure-PyTorch encoder. Run: ``PYTHONPATH=. nice python bench/sparse
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from typing import Callable
@@ -94,6 +95,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    # MinkowskiEngine's CPU kernels use OpenBLAS / OpenMP threads, read when it is imported
+    # (below); unbounded, they spin against each other on a shared machine.
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        os.environ.setdefault(var, str(args.threads))
     torch.manual_seed(0)
 
     ev = track_events(args.events, args.tracks, args.points, args.grid, seed=0)
