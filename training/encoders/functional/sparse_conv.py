@@ -117,7 +117,16 @@ def downsample_map(coords: Tensor, batch: Tensor, stride: int = 2) -> tuple[Tens
     if not isinstance(stride, int) or isinstance(stride, bool) or stride < 1:
         raise ValueError(f"stride: expected an int >= 1, got {stride!r}")
     down = torch.div(coords, stride, rounding_mode="floor")
-    unique, out_idx = torch.unique(torch.cat([batch[:, None], down], 1), dim=0, return_inverse=True)
+    if len(coords) == 0:
+        out_idx = batch
+        unique = torch.cat([batch[:, None], down], 1)
+    else:
+        # Unique over int64 keys (increasing in (batch, x, y, z)) instead of the much slower
+        # row-wise torch.unique(dim=0); each output row is then written by its inputs.
+        lower, size = _box(down, batch, 0)
+        keys, out_idx = torch.unique(voxel_keys(batch, down, lower, size), return_inverse=True)
+        unique = down.new_empty(len(keys), 4)
+        unique[out_idx] = torch.cat([batch[:, None], down], 1)
     rel = coords - stride * down
     k = (rel[:, 0] * stride + rel[:, 1]) * stride + rel[:, 2]
     k_sorted, order = torch.sort(k, stable=True)
