@@ -100,6 +100,8 @@ def test_output_shape_dtype_gradients_and_empty_jet():
     assert all(p.grad is not None for p in m.parameters())
     assert 50_000 < sum(p.numel() for p in m.parameters()) < 100_000
     assert JetTransformer(max_constituents=2)(ev).shape == (4, 64)
+    nothing = Events(torch.zeros(0, 2), torch.zeros(0, 1), torch.zeros(0, dtype=torch.int64), 2)
+    assert torch.equal(m(nothing), torch.zeros(2, 64))
 
 
 def test_bad_input():

@@ -139,6 +139,8 @@ def test_empty_event_gives_zeros():
     ev = Events(torch.tensor([[0, 0, 0], [1, 0, 0]]), torch.ones(2, 1), torch.tensor([1, 1]), 3)
     out = SparseResNet(1).eval()(ev)
     assert out.shape == (3, 64) and (out[0] == 0).all() and (out[2] == 0).all()
+    nothing = Events(torch.zeros(0, 3, dtype=torch.int64), torch.zeros(0, 1), torch.zeros(0, dtype=torch.int64), 2)
+    assert torch.equal(SparseResNet(1).eval()(nothing), torch.zeros(2, 64))
 
 
 def test_bad_input():

@@ -89,6 +89,8 @@ class JetTransformer(nn.Module):
         if (events.feats[:, self.pt_column] < 0).any():
             raise ValueError("events.feats: expected pT >= 0 in column pt_column")
         coords, feats, mask = events.padded(self.max_constituents)
+        if mask.shape[1] == 0:  # no constituent in the whole batch
+            return self.head(coords.new_zeros(events.num_events, self.embed.out_features))
         pt = feats[..., self.pt_column] * mask
         total = pt.sum(1, keepdim=True)
         z = torch.where(total > 0, pt / torch.where(total > 0, total, 1), 0)  # (B, n) pT fraction
