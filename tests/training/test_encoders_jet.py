@@ -79,6 +79,18 @@ def test_zero_pt_masking_is_what_makes_it_ir_safe():
     assert (unmasked(extra) - unmasked(ev)).abs().max() > 1e-6
 
 
+@pytest.mark.parametrize("irc_safe", [False, True])
+def test_inference_path_equals_autograd_path(irc_safe):
+    # Under no_grad in eval mode nn.TransformerEncoderLayer may take a fused path.
+    torch.manual_seed(0)
+    m = JetTransformer(irc_safe=irc_safe).eval()
+    ev = Events.from_list([torch.randn(6, 2), torch.randn(2, 2)], [torch.rand(6, 1) * 50, torch.tensor([[3.0], [0.0]])])
+    with torch.no_grad():
+        fast = m(ev)
+    assert torch.isfinite(fast).all()
+    torch.testing.assert_close(fast, m(ev), rtol=1e-5, atol=1e-5)
+
+
 def test_eval_determinism_and_dropout_in_training():
     ev = Events.from_list(
         [torch.randn(8, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(1))],

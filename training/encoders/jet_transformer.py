@@ -29,7 +29,9 @@ pT-aware masking and what is exactly safe:
   proportional to z_j exp(q.k), zero for z_j = 0). Two collinear fragments then have
   identical states and enter every attention sum and the pooling with weights adding
   up to the original z, so splitting changes nothing and a soft constituent's effect
-  vanishes continuously as its pT -> 0. This costs a (B * heads, n, n) float mask.
+  vanishes continuously as its pT -> 0. The bias is a float key padding mask, which
+  the fused inference kernel of ``nn.TransformerEncoderLayer`` mishandles, so this mode
+  always runs the reference (slower) attention path.
 
 A jet without positive pT (or without constituents) gives the head applied to a zero
 vector. Model and events must share device and dtype (``model.to(dtype)``).
@@ -53,7 +55,7 @@ class JetTransformer(nn.Module):
     or ``embed_dim`` without a head. Defaults: 2 layers, width 64, 4 heads, ~67k parameters.
 
     ``max_constituents`` keeps the first constituents of each jet (the hardest when
-    jets are stored sorted by pT); the rest are dropped."""
+    jets are stored sorted by pT); the rest are dropped before z is computed."""
 
     def __init__(self, embed_dim: int = 64, num_heads: int = 4, num_layers: int = 2, ff_dim: int = 128,
                  dropout: float = 0.0, head_dims: Sequence[int] = (), pt_column: int = 0,
@@ -69,7 +71,10 @@ class JetTransformer(nn.Module):
         self.irc_safe = irc_safe
         self.num_heads = num_heads
         self.embed = nn.Linear(2 if irc_safe else 3, embed_dim)
-        layer = nn.TransformerEncoderLayer(embed_dim, num_heads, ff_dim, dropout, batch_first=True)
+        # IRC-safe mode: torch.relu is ReLU, but not the F.relu the fused inference path looks for,
+        # so the reference path runs: the fused one returns NaN for float key masks (torch 2.13).
+        layer = nn.TransformerEncoderLayer(embed_dim, num_heads, ff_dim, dropout, batch_first=True,
+                                           activation=torch.relu if irc_safe else "relu")
         self.encoder = nn.TransformerEncoder(layer, num_layers, enable_nested_tensor=False)
         dims = [embed_dim, *head_dims]
         head: list[nn.Module] = []
@@ -95,18 +100,16 @@ class JetTransformer(nn.Module):
         total = pt.sum(1, keepdim=True)
         z = torch.where(total > 0, pt / torch.where(total > 0, total, 1), 0)  # (B, n) pT fraction
         x = coords if self.irc_safe else torch.cat([z[..., None], coords], -1)
-        h = self.encoder(self.embed(x), **self._attention_mask(z, mask))
+        h = self.encoder(self.embed(x), src_key_padding_mask=self._key_mask(z, mask))
         return self.head((z[..., None] * h).sum(1))
 
-    def _attention_mask(self, z: Tensor, mask: Tensor) -> dict[str, Tensor]:
-        """Keyword for ``nn.TransformerEncoder``: boolean key padding mask, or in the
-        IRC-safe mode a float (B * heads, n, n) logit bias log z_j (-inf for z_j = 0)."""
+    def _key_mask(self, z: Tensor, mask: Tensor) -> Tensor:
+        """Key padding mask: boolean (True = ignored), or in the IRC-safe mode float, the
+        attention logit bias log z_j (-inf for z_j = 0)."""
         ignore = ~mask | (z == 0) if self.mask_zero_pt or self.irc_safe else ~mask
         # A jet whose keys are all ignored would give NaN attention: let it attend to all
         # slots instead; its pooling weights are all zero, so its output is the head of 0.
         ignore = ignore & ~ignore.all(1, keepdim=True)
         if not self.irc_safe:
-            return {"src_key_padding_mask": ignore}
-        bias = torch.where(ignore, float("-inf"), torch.log(torch.where(z > 0, z, 1)))
-        n = z.shape[1]
-        return {"mask": bias[:, None, None, :].expand(-1, self.num_heads, n, n).reshape(-1, n, n)}
+            return ignore
+        return torch.where(ignore, float("-inf"), torch.log(torch.where(z > 0, z, 1)))
