@@ -8,7 +8,7 @@ in a ``--grid``^3 box of 1-voxel pitch) goes through
 * the same architecture as dense ``conv3d`` layers on the full (B, C, grid^3) tensor,
 
 and the median wall time of ``--repeat`` forward + backward passes is printed with the
-ratios to the pure-PyTorch encoder. Run: ``PYTHONPATH=. nice python bench/sparse_conv.py``.
+ratios to the pure-PyTorch encoder. Run: ``nice python -m bench.sparse_conv``.
 """
 
 from __future__ import annotations

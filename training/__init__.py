@@ -1,1 +1,1 @@
-"""Training: SimCLR pre-training, encoders, datasets and the linear classifier test."""
+"""training: SimCLR trainer, encoders, datasets, linear classifier test, ablation and robustness studies."""
