@@ -1,0 +1,168 @@
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given
+from hypothesis import strategies as st
+
+from augment import Events
+from training.encoders import SparseResNet, StridedConv3d, SubmanifoldConv3d
+from training.encoders.functional import (
+    apply_kernel_map,
+    downsample_map,
+    global_pool,
+    kernel_offsets,
+    submanifold_map,
+)
+
+
+def random_sites(seed: int, num_events: int = 2, grid: int = 6, occupancy: float = 0.3, channels: int = 2):
+    """Active voxels of a dense (B, C, grid, grid, grid) tensor and that tensor."""
+    g = torch.Generator().manual_seed(seed)
+    active = torch.rand(num_events, grid, grid, grid, generator=g) < occupancy
+    b, x, y, z = active.nonzero(as_tuple=True)
+    feats = torch.randn(len(b), channels, generator=g, dtype=torch.float64)
+    dense = torch.zeros(num_events, channels, grid, grid, grid, dtype=torch.float64)
+    dense[b, :, x, y, z] = feats
+    return torch.stack([x, y, z], 1), b, feats, dense
+
+
+def to_sparse_weight(w_dense: torch.Tensor) -> torch.Tensor:
+    """(C_out, C_in, k, k, k) conv3d weight -> (k**3, C_in, C_out), the documented ordering."""
+    c_out, c_in = w_dense.shape[:2]
+    return w_dense.permute(2, 3, 4, 1, 0).reshape(-1, c_in, c_out)
+
+
+def test_kernel_offsets_order():
+    off3 = kernel_offsets(3)
+    assert off3.shape == (27, 3)
+    assert off3[0].tolist() == [-1, -1, -1] and off3[1].tolist() == [-1, -1, 0]
+    assert off3[3].tolist() == [-1, 0, -1] and off3[9].tolist() == [0, -1, -1] and off3[13].tolist() == [0, 0, 0]
+    off2 = kernel_offsets(2)
+    assert off2.tolist() == [[0, 0, 0], [0, 0, 1], [0, 1, 0], [0, 1, 1], [1, 0, 0], [1, 0, 1], [1, 1, 0], [1, 1, 1]]
+
+
+@given(st.integers(0, 2**31 - 1), st.integers(1, 3), st.integers(2, 7), st.floats(0.05, 0.9))
+def test_submanifold_equals_dense_conv3d_at_active_sites(seed, num_events, grid, occupancy):
+    coords, batch, feats, dense = random_sites(seed, num_events, grid, occupancy)
+    w = torch.randn(3, 2, 3, 3, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(seed + 1))
+    bias = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64)
+    expected = F.conv3d(dense, w, bias, padding=1)[batch, :, coords[:, 0], coords[:, 1], coords[:, 2]]
+    # Negative indices and an arbitrary origin must not matter: shift the sparse sites.
+    shifted = coords - torch.tensor([5, -2, 3])
+    out = apply_kernel_map(feats, to_sparse_weight(w), submanifold_map(shifted, batch), len(coords), bias)
+    torch.testing.assert_close(out, expected, rtol=1e-12, atol=1e-12)
+
+
+@given(st.integers(0, 2**31 - 1), st.integers(1, 3), st.integers(1, 4))
+def test_strided_equals_dense_conv3d_stride2(seed, num_events, half_grid):
+    coords, batch, feats, dense = random_sites(seed, num_events, 2 * half_grid, 0.3)
+    w = torch.randn(4, 2, 2, 2, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(seed + 1))
+    dense_out = F.conv3d(dense, w, stride=2)
+    # An even shift of the sites keeps the 2x2x2 cells aligned, also across negative indices.
+    shift = torch.tensor([-4, 2, -6])
+    out_coords, out_batch, kmap = downsample_map(coords + shift, batch, 2)
+    out = apply_kernel_map(feats, to_sparse_weight(w), kmap, len(out_coords))
+    c = out_coords - shift // 2
+    torch.testing.assert_close(out, dense_out[out_batch, :, c[:, 0], c[:, 1], c[:, 2]], rtol=1e-12, atol=1e-12)
+    # Output sites: exactly the cells holding an active voxel, sorted by event then voxel.
+    cells = torch.unique(torch.cat([batch[:, None], coords // 2], 1), dim=0)
+    assert torch.equal(torch.cat([out_batch[:, None], c], 1), cells)
+
+
+@given(st.integers(0, 2**31 - 1), st.lists(st.integers(-50, 50), min_size=3, max_size=3))
+def test_submanifold_translation_equivariance(seed, shift):
+    coords, batch, feats, _ = random_sites(seed, 3, 5, 0.4)
+    conv = SubmanifoldConv3d(2, 4).double()
+    ev = Events(coords, feats, batch, 3)
+    # One global shift and, separately, a different shift per event.
+    per_event = torch.tensor([shift, [0, 0, 0], [7, -7, 1]])
+    for moved in (coords + torch.tensor(shift), coords + per_event[batch]):
+        torch.testing.assert_close(conv(ev.replace(coords=moved)).feats, conv(ev).feats, rtol=0, atol=0)
+
+
+def test_event_alone_equals_event_in_batch():
+    coords, batch, feats, _ = random_sites(3, 4, 6, 0.3, channels=1)
+    ev = Events(coords, feats.abs(), batch, 4)
+    model = SparseResNet(1).double()
+    model.train()
+    model(ev)  # move BatchNorm running statistics away from their initial values
+    model.eval()
+    full = model(ev)
+    for i in range(4):
+        torch.testing.assert_close(model(ev.index_select_events(torch.tensor([i]))), full[i:i + 1])
+    # A conv alone is per event by construction, also in a different event order.
+    conv = StridedConv3d(1, 3).double()
+    order = torch.tensor([2, 0, 3, 1])
+    permuted = conv(ev.index_select_events(order))
+    direct = conv(ev)
+    for new, old in enumerate(order.tolist()):
+        torch.testing.assert_close(permuted.feats[permuted.batch == new], direct.feats[direct.batch == old])
+
+
+def test_gradcheck_kernels():
+    coords, batch, feats, _ = random_sites(0, 2, 3, 0.5)
+    feats.requires_grad_(True)
+    w3 = torch.randn(27, 2, 2, dtype=torch.float64, requires_grad=True)
+    w2 = torch.randn(8, 2, 2, dtype=torch.float64, requires_grad=True)
+    kmap = submanifold_map(coords, batch)
+    assert torch.autograd.gradcheck(lambda f, w: apply_kernel_map(f, w, kmap, len(coords)), (feats, w3))
+    out_coords, out_batch, dmap = downsample_map(coords, batch)
+    assert torch.autograd.gradcheck(lambda f, w: apply_kernel_map(f, w, dmap, len(out_coords)), (feats, w2))
+    assert torch.autograd.gradcheck(lambda f: global_pool(f, batch, 3, "mean"), (feats,))
+
+
+def test_global_pool_values():
+    feats = torch.tensor([[1.0, -2.0], [3.0, -4.0], [5.0, 6.0]])
+    batch = torch.tensor([0, 0, 2])
+    torch.testing.assert_close(global_pool(feats, batch, 3, "mean"), torch.tensor([[2.0, -3.0], [0, 0], [5, 6]]))
+    torch.testing.assert_close(global_pool(feats, batch, 3, "max"), torch.tensor([[3.0, -2.0], [0, 0], [5, 6]]))
+
+
+def test_resnet_voxelizes_float_coords_and_follows_dtype():
+    g = torch.Generator().manual_seed(0)
+    coords = [torch.rand(40, 3, generator=g, dtype=torch.float64) * 3 - 1 for _ in range(3)]
+    feats = [torch.rand(40, 1, generator=g, dtype=torch.float64) * 1e4 for _ in range(3)]
+    ev = Events.from_list(coords, feats)
+    model = SparseResNet(1, pitch=0.3, feature_scale=1000.0).double().eval()
+    out = model(ev)
+    assert out.shape == (3, model.out_features) and out.dtype == torch.float64
+    model.pitch = None
+    torch.testing.assert_close(model(ev.voxelize(0.3)), out)
+    model.pitch = 0.3
+    model.train()
+    model(ev).square().sum().backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
+    assert 80_000 < sum(p.numel() for p in model.parameters()) < 120_000
+
+
+def test_empty_event_gives_zeros():
+    ev = Events(torch.tensor([[0, 0, 0], [1, 0, 0]]), torch.ones(2, 1), torch.tensor([1, 1]), 3)
+    out = SparseResNet(1).eval()(ev)
+    assert out.shape == (3, 64) and (out[0] == 0).all() and (out[2] == 0).all()
+    nothing = Events(torch.zeros(0, 3, dtype=torch.int64), torch.zeros(0, 1), torch.zeros(0, dtype=torch.int64), 2)
+    assert torch.equal(SparseResNet(1).eval()(nothing), torch.zeros(2, 64))
+
+
+def test_bad_input():
+    batch = torch.tensor([0, 0])
+    with pytest.raises(ValueError, match="coords: expected each voxel once per event"):
+        submanifold_map(torch.tensor([[1, 2, 3], [1, 2, 3]]), batch)
+    with pytest.raises(TypeError, match="coords: expected an int64 tensor of shape"):
+        submanifold_map(torch.zeros(2, 3), batch)
+    with pytest.raises(TypeError, match="batch: expected an int64 tensor of shape"):
+        downsample_map(torch.zeros(2, 3, dtype=torch.int64), torch.tensor([0]))
+    with pytest.raises(ValueError, match="coords: voxel index range"):
+        submanifold_map(torch.tensor([[0, 0, 0], [2**40, 2**40, 0]]), batch)
+    with pytest.raises(ValueError, match="weight: expected shape"):
+        apply_kernel_map(torch.ones(2, 2), torch.ones(8, 2, 1), submanifold_map(torch.eye(2, 3).long(), batch), 2)
+    ev = Events(torch.rand(2, 3), torch.ones(2, 1), batch, 1)
+    with pytest.raises(ValueError, match="pitch: expected a voxel pitch"):
+        SparseResNet(1)(ev)
+    with pytest.raises(ValueError, match="events.feats: expected non-negative"):
+        SparseResNet(1, pitch=1.0)(ev.replace(feats=-ev.feats))
+    with pytest.raises(ValueError, match="events: expected D = 3 and C = 2"):
+        SparseResNet(2, pitch=1.0)(ev)
+    with pytest.raises(ValueError, match="pitch: expected a finite number > 0"):
+        SparseResNet(1, pitch=0.0)
+    with pytest.raises(ValueError, match="channels, blocks"):
+        SparseResNet(1, channels=(16, 32), blocks=(1,))
