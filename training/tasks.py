@@ -65,7 +65,7 @@ def add_strength_arguments(parser: argparse.ArgumentParser) -> None:
     lar.add_argument("--drop", type=float, default=0.2, help="VoxelDrop probability")
     lar.add_argument("--cutout-cm", type=float, nargs=2, default=(3.0, 10.0), help="Cutout sphere radius range, cm")
     lar.add_argument("--smear", type=float, default=0.05, help="LocalSmear relative sigma per voxel")
-    lar.add_argument("--pitch-cm", type=float, default=1.0, help="encoder voxel pitch in cm")
+    lar.add_argument("--pitch-cm", type=float, default=2.0, help="encoder voxel pitch in cm")
 
 
 class JetTask:
