@@ -126,7 +126,7 @@ class Compose(Transform):
         return events
 
     def __repr__(self) -> str:
-        inner = "".join(f"\n    {t!r}," for t in self.transforms)
+        inner = "".join("\n    " + repr(t).replace("\n", "\n    ") + "," for t in self.transforms)
         return f"{type(self).__name__}([{inner}\n])"
 
 

@@ -59,3 +59,11 @@ def test_containers_reject_non_transforms():
         Compose([Translate(1.0), lambda e: e])
     with pytest.raises(ValueError, match="p: expected a probability"):
         RandomApply(Translate(1.0), p=1.5)
+
+
+def test_nested_repr_is_indented():
+    from augment import Compose, OneOf, Translate
+
+    text = repr(Compose([Translate(1.0), OneOf([Translate(2.0)])]))
+    assert text.splitlines() == ["Compose([", "    Translate(p=1.0, max_shift=1.0),", "    OneOf([",
+                                 "        Translate(p=1.0, max_shift=2.0),", "    ]),", "])"]
