@@ -1,0 +1,1 @@
+"""Training: datasets, encoders, contrastive training and evaluation."""
