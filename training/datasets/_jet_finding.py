@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import awkward as ak
 import fastjet
+import fastjet._swig
 import numpy as np
 
 __all__ = ["visible_final_state", "leading_jets", "top_matched", "sorted_constituents"]
@@ -20,6 +21,10 @@ _NEUTRINOS = (12, 14, 16)
 # once the parton has been showered further.
 _HARD_OUTGOING = -23
 _TOP, _W = 6, 24
+
+# Quiet output: FastJet prints a banner on its first clustering, once per worker process.
+# Its request to cite M. Cacciari, G.P. Salam, G. Soyez, EPJC 72 (2012) 1896 is in the README.
+fastjet._swig.ClusterSequence.set_fastjet_banner_stream(None)
 
 
 def _pt_eta_phi(px, py, pz):
