@@ -118,6 +118,16 @@ def test_bad_generate_arguments(tmp_path, kwargs, match):
         pythia_settings("ttbar", 1, CONFIG)
 
 
+def test_unreachable_selection_stops_with_error(tmp_path, monkeypatch):
+    import training.datasets.top_tagging as tt
+
+    monkeypatch.setattr(tt, "_MAX_EMPTY_CHUNKS", 2)
+    config = TopTaggingConfig(pt_range=(5000.0, 6000.0), events_per_chunk=3)
+    with pytest.raises(RuntimeError, match="no qcd jet passed the selection in 2 chunks"):
+        generate_top_tagging(tmp_path / "x.h5", 5, config=config, processes=("qcd",), progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_load_jets_bad_n_constituents(tmp_path):
     with pytest.raises(ValueError, match="^n_constituents: expected"):
         load_jets(tmp_path / "missing.h5", n_constituents=0)
@@ -150,6 +160,7 @@ def test_file_layout_and_settings(sample):
     s = ds.settings
     assert s["seed"] == 11 and s["n_jets_per_process"] == N_JETS and s["config"]["pt_range"] == [550.0, 650.0]
     assert "24:onIfAny = 1 2 3 4 5" in s["pythia_settings"]["top"] and s["stats"]["top"]["events"] > 0
+    assert any(line.startswith("Random:seed = per chunk") for line in s["pythia_settings"]["qcd"])
     assert json.loads(json.dumps(s)) == s
 
 

@@ -65,7 +65,7 @@ class Chunk(NamedTuple):
     """Selected jets of one chunk. ``counts`` (J,) constituents per jet; ``constituents``
     (M, 3) = (pT GeV, eta, phi rad) sorted by pT descending within each jet; ``jet_pt``,
     ``jet_eta`` (J,) of the jets; ``pthat`` (J,) the event's hard-process pT (GeV);
-    ``n_events`` generated events (failed events skipped by Pythia not counted)."""
+    ``n_events`` the events ``nextBatch`` returned (its default ``errorMode='skip'``)."""
 
     counts: np.ndarray
     constituents: np.ndarray

@@ -38,6 +38,8 @@ __all__ = ["TopTaggingConfig", "generate_top_tagging", "load_jets", "PROCESSES",
 LABEL_NAMES = ("QCD", "top")
 # A chunk sequence that accepts no jet in this many chunks is a selection that cannot be met.
 _MAX_EMPTY_CHUNKS = 20
+_SEED_NOTE = ("Random:seed = per chunk: chunk_seed(seed, process, chunk), "
+              "from SeedSequence(seed, spawn_key=(label, chunk))")
 
 
 @dataclass(frozen=True)
@@ -117,9 +119,8 @@ def generate_top_tagging(
         "n_jets_per_process": n_jets,
         "processes": list(processes),
         "config": dataclasses.asdict(config),
-        "pythia_settings": {p: pythia_settings(p, 0, config)[:-1] + ["Random:seed = chunk seed from "
-                                                                        "SeedSequence(seed, spawn_key=(label, chunk))"]
-                            for p in processes},
+        "pythia_settings": {p: [_SEED_NOTE if line.startswith("Random:seed ") else line
+                                for line in pythia_settings(p, 0, config)] for p in processes},
         "selection": "leading anti-kT jet of visible final-state particles (no neutrinos); pt_range [lo, hi), "
                      "|eta| < eta_max; top: top and its 3 decay quarks within match_radius of the jet axis",
         "stats": {p: b[2] for p, b in blocks.items()},
