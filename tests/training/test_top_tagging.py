@@ -128,6 +128,14 @@ def test_unreachable_selection_stops_with_error(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_command_line_reports_bad_window(tmp_path, capsys):
+    from training.datasets.top_tagging import main
+
+    with pytest.raises(SystemExit):
+        main([str(tmp_path / "x.h5"), "--pt-range", "650", "550"])
+    assert "pt_range: expected a non-empty window" in capsys.readouterr().err
+
+
 def test_load_jets_bad_n_constituents(tmp_path):
     with pytest.raises(ValueError, match="^n_constituents: expected"):
         load_jets(tmp_path / "missing.h5", n_constituents=0)

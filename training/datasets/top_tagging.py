@@ -23,6 +23,7 @@ from collections import deque
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
+from numbers import Integral
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -72,7 +73,7 @@ class TopTaggingConfig:
                 raise ValueError(f"{name}: expected a finite value > 0, got {value}")
         for name in ("max_constituents", "events_per_chunk"):
             value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
+            if not isinstance(value, Integral) or value < 1:
                 raise ValueError(f"{name}: expected an integer >= 1, got {value!r}")
 
 
@@ -92,11 +93,11 @@ def generate_top_tagging(
     in chunk order are kept, so the file depends on ``seed`` and ``config`` only, not on
     ``workers`` (processes running chunks in parallel). Returns the path."""
     config = TopTaggingConfig() if config is None else config
-    if not isinstance(n_jets, int) or n_jets < 1:
+    if not isinstance(n_jets, Integral) or n_jets < 1:
         raise ValueError(f"n_jets: expected an integer >= 1, got {n_jets!r}")
-    if not isinstance(seed, int) or seed < 0:
+    if not isinstance(seed, Integral) or seed < 0:
         raise ValueError(f"seed: expected an integer >= 0, got {seed!r}")
-    if not isinstance(workers, int) or workers < 1:
+    if not isinstance(workers, Integral) or workers < 1:
         raise ValueError(f"workers: expected an integer >= 1, got {workers!r}")
     if len(processes) == 0 or len(set(processes)) != len(processes):
         raise ValueError(f"processes: expected distinct names from {PROCESSES}, got {processes!r}")
@@ -187,7 +188,7 @@ def load_jets(path: str | os.PathLike, n_constituents: int | None = 200, preproc
     pT-weighted axis, wrap phi, keep the ``n_constituents`` hardest). ``preprocess=False``
     returns the absolute (eta, phi) as stored, cut to the ``n_constituents`` hardest (the file
     is sorted by pT). ``n_constituents=None`` keeps all."""
-    if n_constituents is not None and (not isinstance(n_constituents, int) or n_constituents < 1):
+    if n_constituents is not None and (not isinstance(n_constituents, Integral) or n_constituents < 1):
         raise ValueError(f"n_constituents: expected an integer >= 1 or None, got {n_constituents!r}")
     events = read_events(path)
     if preprocess:
@@ -218,13 +219,16 @@ def main(argv: Sequence[str] | None = None) -> Path:
     parser.add_argument("--events-per-chunk", type=int, default=default.events_per_chunk)
     parser.add_argument("--no-mpi", action="store_true", help="switch multiparton interactions off")
     args = parser.parse_args(argv)
-    config = TopTaggingConfig(
-        pt_range=tuple(args.pt_range), pthat_range=tuple(args.pthat_range), eta_max=args.eta_max,
-        radius=args.radius, match_radius=args.radius, max_constituents=args.max_constituents,
-        events_per_chunk=args.events_per_chunk, mpi=not args.no_mpi,
-    )
-    path = generate_top_tagging(args.output, args.n_jets, seed=args.seed, workers=args.workers,
-                                processes=args.processes, config=config)
+    try:
+        config = TopTaggingConfig(
+            pt_range=tuple(args.pt_range), pthat_range=tuple(args.pthat_range), eta_max=args.eta_max,
+            radius=args.radius, match_radius=args.radius, max_constituents=args.max_constituents,
+            events_per_chunk=args.events_per_chunk, mpi=not args.no_mpi,
+        )
+        path = generate_top_tagging(args.output, args.n_jets, seed=args.seed, workers=args.workers,
+                                    processes=args.processes, config=config)
+    except ValueError as error:
+        parser.error(str(error))
     print(f"wrote {path}")
     return path
 
