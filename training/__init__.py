@@ -1,1 +1,1 @@
-"""Training: datasets, encoders, contrastive training and evaluation."""
+"""training: SimCLR trainer, encoders, datasets, linear classifier test, ablation and robustness studies."""

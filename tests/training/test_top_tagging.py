@@ -232,7 +232,7 @@ def test_load_jets_raw_keeps_hardest(sample):
 
 @pytest.mark.slow
 def test_load_jets_preprocessed(sample):
-    pytest.importorskip("augment.functional.jets", reason="preprocess_jets comes with the jets branch")
+    pytest.importorskip("augment.jets", reason="preprocess_jets comes with the jets branch")
     assert (load_jets(sample, n_constituents=30).counts() <= 30).all()
     ev = load_jets(sample, n_constituents=200)  # all constituents: the centroid is the axis
     assert ev.feature_names[0] == "pT"

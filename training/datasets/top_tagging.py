@@ -184,7 +184,7 @@ def _versions() -> dict[str, str]:
 def load_jets(path: str | os.PathLike, n_constituents: int | None = 200, preprocess: bool = True) -> Events:
     """Read a top-tagging file as Events with ``feature_names=("pT",)`` (GeV) and labels.
 
-    ``preprocess=True`` applies ``augment.functional.jets.preprocess_jets`` (centre on the
+    ``preprocess=True`` applies ``augment.jets.preprocess_jets`` (centre on the
     pT-weighted axis, wrap phi, keep the ``n_constituents`` hardest). ``preprocess=False``
     returns the absolute (eta, phi) as stored, cut to the ``n_constituents`` hardest (the file
     is sorted by pT). ``n_constituents=None`` keeps all."""
@@ -192,7 +192,7 @@ def load_jets(path: str | os.PathLike, n_constituents: int | None = 200, preproc
         raise ValueError(f"n_constituents: expected an integer >= 1 or None, got {n_constituents!r}")
     events = read_events(path)
     if preprocess:
-        from augment.functional.jets import preprocess_jets
+        from augment.jets import preprocess_jets
 
         return preprocess_jets(events, n=n_constituents)
     if n_constituents is None:
