@@ -54,17 +54,14 @@ def test_top_matched_hand_made_events():
     assert not top_matched(prt[:1], np.array([np.nan]), np.array([np.nan]), 0.8)[0]
 
 
-def as_particles(rows):
-    return ak.zip({k: ak.Array(v) for k, v in rows.items()}, with_name="Momentum4D")
-
-
 def test_leading_jet_and_sorted_constituents():
     # event 0: a hard pair at (0, 0) (pT 300 + 100) and a 250 GeV particle far away;
     # event 1: only soft particles, no jet above pt_min
     ev = [[massless(100.0, 0.0, 0.0), massless(250.0, 1.5, 2.5), massless(300.0, 0.1, 0.05)],
           [massless(5.0, 0.0, 0.0), massless(3.0, 1.0, 1.0)]]
-    rows = {k: [[q[k] for q in e] for e in ev] for k in ("px", "py", "pz", "e")}
-    particles = as_particles({"px": rows["px"], "py": rows["py"], "pz": rows["pz"], "E": rows["e"]})
+    particles = ak.zip({name: ak.Array([[q[key] for q in e] for e in ev])  # Pythia's "e" is FastJet's "E"
+                        for name, key in (("px", "px"), ("py", "py"), ("pz", "pz"), ("E", "e"))},
+                       with_name="Momentum4D")
     pt, eta, phi, index = leading_jets(particles, 0.8, 50.0)
     assert pt[0] == pytest.approx(np.hypot(300 * np.cos(0.05) + 100, 300 * np.sin(0.05)), rel=1e-9)
     assert 0.0 < eta[0] < 0.1 and 0.0 < phi[0] < 0.05
