@@ -1,0 +1,1 @@
+"""Datasets: generators and loaders of the ragged h5 files."""
