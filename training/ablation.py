@@ -112,7 +112,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data-dir", default="data", help="where generated data are cached")
     parser.add_argument("--data-seed", type=int, default=0, help="seed of the generated data set")
     parser.add_argument("--workers", type=int, default=2, help="processes for data generation")
-    parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch intra-op threads (1 is fastest for these small models on a shared 2-core machine)")
     parser.add_argument("--no-progress", dest="progress", action="store_false")
     add_strength_arguments(parser)
     args = parser.parse_args(argv)
