@@ -1,39 +1,27 @@
-"""Share of a SimCLR training step spent making the two augmented views.
+"""Share of a SimCLR training step spent making the two augmented views, with the encoders and
+augmentation sets of the ablation study (:mod:`training.tasks`).
 
-Run from the repository root:
+    python -m bench.training_step [--device cuda] [--steps 10] [--threads 1]
 
-    python -m bench.training_step [--device cuda] [--steps 20]
-        [--encoder tests.training.toy:SumPoolEncoder] [--pipeline bench.training_step:default_pipeline]
-
-Two batches: jet-like (256 jets x ~50 constituents, (eta, phi), pT in GeV) and
-LArTPC-like (32 events x ~2000 deposits, (x, y, z) in cm, (dE, dx) in MeV and cm).
-``--encoder module:factory`` is called as ``factory(in_dim)`` with in_dim = D + C and
-must return an encoder with ``out_features``; ``--pipeline module:factory`` as
-``factory(D)`` returning an augment Transform. The views are timed alone and the whole
-optimiser step (views + forward + backward + AdamW) in the same run; target: views < 5%.
+Jets: 256 toy jets of ~50 constituents ((eta, phi), pT in GeV), JetTransformer, the "all" set
+(rotation, translation, soft smearing, collinear splitting). LArTPC: 64 toy-gun events (true
+deposits), SparseResNet, the "all" set (detector throw = full response, then the six card
+transforms), the "none" set (nominal response only) and "cards": the six card transforms alone
+on charge that went through the response beforehand (as with a stored, simulated data set). The views are timed alone and the
+whole optimiser step (views + forward + backward + AdamW) in the same run; target: views < 5 %.
+For LArTPC the detector response is part of the views: it is the simulation itself.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import time
 
 import torch
 
-from augment import Compose, Events, Transform, Translate
+from augment import Compose, Events
 from training.simclr import SimCLR, SimCLRTrainer
-
-
-def default_pipeline(dims: int) -> Transform:
-    """Three transforms from what exists on main (Translate only for now): a large
-    shift, a small one applied half the time, a tiny jitter of the whole event."""
-    return Compose([Translate(1.0), Translate(0.1, p=0.5), Translate(0.01)])
-
-
-def _load(spec: str):
-    module, name = spec.split(":")
-    return getattr(importlib.import_module(module), name)
+from training.tasks import PRESETS, JetTask, LArTask, default_strengths
 
 
 def jet_batch(num: int = 256, mean_points: int = 50, seed: int = 0) -> Events:
@@ -46,14 +34,15 @@ def jet_batch(num: int = 256, mean_points: int = 50, seed: int = 0) -> Events:
                   batch, num, feature_names=("pT",))
 
 
-def lartpc_batch(num: int = 32, mean_points: int = 2000, seed: int = 0) -> Events:
-    """Events of Poisson(mean_points) deposits in a 100 cm box, dE ~ U(0, 2) MeV, dx ~ U(0, 0.5) cm."""
-    g = torch.Generator().manual_seed(seed)
-    counts = torch.poisson(torch.full((num,), float(mean_points)), generator=g).long().clamp_min(1)
+def lartpc_batch(num: int = 64, seed: int = 0) -> Events:
+    """``num`` toy-gun events (e, gamma, mu, pi, p in turn) as true deposits."""
+    from systematics.gun import generate
+
+    coords, feats, offsets, labels = generate(-(-num // 5), seed, progress=False)
+    counts = torch.from_numpy(offsets).diff()[:num]
     n = int(counts.sum())
-    batch = torch.repeat_interleave(torch.arange(num), counts)
-    feats = torch.rand(n, 2, generator=g) * torch.tensor([2.0, 0.5])
-    return Events(100 * torch.rand(n, 3, generator=g), feats, batch, num, feature_names=("dE", "dx"))
+    return Events(torch.from_numpy(coords[:n]), torch.from_numpy(feats[:n]),
+                  torch.repeat_interleave(torch.arange(num), counts), num, feature_names=("dE", "dx"))
 
 
 def _sync(device: torch.device) -> None:
@@ -61,12 +50,14 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def measure(name: str, events: Events, encoder_factory, pipeline_factory, device: torch.device, steps: int) -> None:
-    dims, channels = events.coords.shape[1], events.feats.shape[1]
+def measure(name: str, events: Events, task, pipeline: str, device: torch.device, steps: int) -> None:
+    """One table row: ``pipeline`` names an augmentation set of ``task``, or "cards" for the six card
+    transforms alone on events that already went through the detector response."""
     torch.manual_seed(0)
-    model = SimCLR(encoder_factory(dims + channels), projection_dim=32)
-    trainer = SimCLRTrainer(model, pipeline_factory(dims), lr=1e-3, epochs=1, batch_size=events.num_events,
-                            device=device, progress=False)
+    encoder = task.encoder()
+    views = Compose(list(task.card_transforms().values())) if pipeline == "cards" else task.augmentation_sets()[pipeline]
+    trainer = SimCLRTrainer(SimCLR(encoder, projection_dim=32), views, lr=1e-3,
+                            epochs=1, batch_size=events.num_events, device=device, progress=False)
     trainer.prepare(steps_per_epoch=2 * steps + 2)
     events = events.to(device)
     for step in range(2):  # warm-up
@@ -82,22 +73,28 @@ def measure(name: str, events: Events, encoder_factory, pipeline_factory, device
     _sync(device)
     t2 = time.perf_counter()
     views, total = (t1 - t0) / steps, (t2 - t1) / steps
-    print(f"{name:7s} B={events.num_events:4d} N={events.num_points:7d}  step {1e3 * total:8.2f} ms  "
-          f"views {1e3 * views:7.2f} ms  augmentation share {100 * views / total:5.1f} %  (target < 5 %)")
+    print(f"| {name} | {pipeline} | {events.num_events} | {events.num_points} | {1e3 * total:.1f} | "
+          f"{1e3 * views:.1f} | {100 * views / total:.1f} % |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--encoder", default="tests.training.toy:SumPoolEncoder")
-    parser.add_argument("--pipeline", default="bench.training_step:default_pipeline")
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
     device = torch.device(args.device)
-    encoder, pipeline = _load(args.encoder), _load(args.pipeline)
-    print(f"device {device}, torch {torch.__version__}, threads {torch.get_num_threads()}, encoder {args.encoder}")
-    measure("jets", jet_batch(), encoder, pipeline, device, args.steps)
-    measure("lartpc", lartpc_batch(), encoder, pipeline, device, args.steps)
+    strengths = default_strengths()
+    jets = JetTask(strengths, PRESETS[("jets", "quick")])
+    lartpc = LArTask(strengths, PRESETS[("lartpc", "quick")])
+    print(f"device {device}, torch {torch.__version__}, threads {torch.get_num_threads()}\n")
+    print("| task | views | events | points | step (ms) | views (ms) | augmentation share |\n|---|---|---|---|---|---|---|")
+    measure("jets", jet_batch(), jets, "all", device, args.steps)
+    deposits = lartpc_batch()
+    measure("lartpc", deposits, lartpc, "all", device, args.steps)
+    measure("lartpc", deposits, lartpc, "none", device, args.steps)
+    measure("lartpc", lartpc.evaluation_view(deposits), lartpc, "cards", device, args.steps)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,8 @@ from augment import (Compose, Cutout, EnergyScale, Events, CollinearSplit, Local
 from augment.functional import event_mean
 from systematics import DetectorResponse, DetectorThrow, DriftGeometry, ReadoutConfig
 
-__all__ = ["Budget", "PRESETS", "JetTask", "LArTask", "TASKS", "add_strength_arguments", "LARTPC_GEOMETRY"]
+__all__ = ["Budget", "PRESETS", "JetTask", "LArTask", "TASKS", "add_strength_arguments", "default_strengths",
+           "LARTPC_GEOMETRY"]
 
 # The toy gun fills a cube of 230.4 cm (PILArNet's 768 voxels of 3 mm, arXiv 2006.01993). We read it out
 # as one TPC with its anode plane at x = 0 and a 230.4 cm drift (MicroBooNE-like, 2.56 m), so every deposit
@@ -66,6 +67,13 @@ def add_strength_arguments(parser: argparse.ArgumentParser) -> None:
     lar.add_argument("--cutout-cm", type=float, nargs=2, default=(3.0, 10.0), help="Cutout sphere radius range, cm")
     lar.add_argument("--smear", type=float, default=0.05, help="LocalSmear relative sigma per voxel")
     lar.add_argument("--pitch-cm", type=float, default=2.0, help="encoder voxel pitch in cm")
+
+
+def default_strengths() -> argparse.Namespace:
+    """The augmentation strengths at their defaults (as the scripts' argument parsers give them)."""
+    parser = argparse.ArgumentParser()
+    add_strength_arguments(parser)
+    return parser.parse_args([])
 
 
 class JetTask:

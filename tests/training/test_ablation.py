@@ -17,7 +17,7 @@ def test_ablation_tiny(task, tmp_path, monkeypatch, capsys):
                    "--workers", "1", "--no-progress"])
     out = tmp_path / "out" / task
     rows = list(csv.DictReader((out / "runs.csv").open()))
-    expected_rows = 1 + 2 * (1 + len(tasks.TASKS[task](_strengths(), TINY).augmentation_sets()))
+    expected_rows = 1 + 2 * (1 + len(tasks.TASKS[task](tasks.default_strengths(), TINY).augmentation_sets()))
     assert len(rows) == expected_rows
     metric = tasks.TASKS[task].metrics[0]
     assert all(0.0 <= float(r[metric]) <= 1.0 for r in rows)
@@ -26,10 +26,3 @@ def test_ablation_tiny(task, tmp_path, monkeypatch, capsys):
     assert "| random-init encoder |" in table and "| all |" in table and "± " in table
     assert (out / f"{metric}.png").stat().st_size > 1000
 
-
-def _strengths():
-    import argparse
-
-    parser = argparse.ArgumentParser()
-    tasks.add_strength_arguments(parser)
-    return parser.parse_args([])
