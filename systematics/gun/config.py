@@ -11,7 +11,7 @@ from augment._checks import check_nonnegative, check_positive, check_range
 
 # Positions of the settings in the float64 array the jitted code reads (GunConfig.to_array).
 (VOLUME_LOW, VOLUME_HIGH, STEP_CM, STEP_FRACTION, TRACKING_CUT, ELECTRON_CUT, BREMS_CUT, PAIR_CUT,
- PAIR_LENGTH, COMPTON_LENGTH, PROTON_LAMBDA, PION_LAMBDA, INVISIBLE_MAX, MU_PLUS, PI_PLUS) = range(15)
+ PAIR_LENGTH, COMPTON_LENGTH, PROTON_LAMBDA, PION_LAMBDA, INVISIBLE_MAX, MU_PLUS, PI_PLUS, STRAGGLING) = range(16)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,6 +23,9 @@ class GunConfig:
       dropped and a particle is no longer tracked once it leaves it (its energy escapes).
     * ``step_cm``: maximum step of charged tracks; ``step_fraction``: a step also loses at
       most this fraction of the kinetic energy (shorter steps near the end of range).
+    * ``straggling``: each step's loss gets a Gaussian Bohr fluctuation (:func:`.dedx.bohr_sigma`,
+      0.31 MeV RMS per cm^(1/2)) around the mean Bethe-Bloch loss, truncated to [0, T] (so the
+      mean shifts slightly near those bounds); False: every step deposits the mean loss (CSDA).
     * ``tracking_cut_mev`` (mu, pi, p) / ``electron_cut_mev`` (e+-): below it the rest of
       the kinetic energy is deposited in one point.
     * ``brems_cut_mev``: bremsstrahlung photons below it are not produced (their < 0.1 MeV/cm
@@ -34,9 +37,15 @@ class GunConfig:
     * ``proton_interaction_length_cm`` (85.8 cm, PDG nuclear interaction length) and
       ``pion_interaction_length_cm`` (60 cm, unverified, physics.md: 50-80 cm near the
       Delta): math.inf switches hadronic interactions off. At an interaction a fraction
-      U[0, invisible_fraction_max] of the kinetic energy is lost (neutrons, binding; toy) and
-      the rest is split among 1-3 secondaries (the first of the parent's type, the others
-      p or pi with equal odds) with isotropic directions.
+      U[0, invisible_fraction_max] of the kinetic energy T is lost (neutrons, binding; toy).
+      1-3 secondaries leave with isotropic directions: the first continues the parent (same
+      type and charge: no pion absorption or charge exchange, toy choice), each other one is a
+      created pion or a knock-on proton with equal odds. A pion is only created while T is
+      above the free-nucleon threshold for one more pion (pi: 171 MeV for the first, p: 290 MeV,
+      :func:`.interactions.pion_threshold`) and the visible energy can pay its rest mass
+      139.57 MeV (otherwise a proton is knocked on instead); the visible energy minus the rest
+      masses paid is split among the secondaries. So a proton never deposits more than its T,
+      a pion no more than T + 4.12 + 52.8 MeV (its own pi+ -> mu+ -> e+ chain).
     * ``mu_plus_fraction``: a stopping mu+ gives a Michel e+; a stopping mu- is captured
       (no Michel; the ~25% of mu- that decay in argon are neglected).
       ``pi_plus_fraction`` (of primary and secondary pions): a stopping pi+ decays to a 4.12 MeV mu+; a pi- is captured
@@ -57,8 +66,11 @@ class GunConfig:
     invisible_fraction_max: float = 0.3
     mu_plus_fraction: float = 0.5
     pi_plus_fraction: float = 0.5
+    straggling: bool = True
 
     def __post_init__(self) -> None:
+        if not isinstance(self.straggling, bool):
+            raise TypeError(f"straggling: expected a bool, got {type(self.straggling).__name__}")
         low, high = check_range("volume_cm", self.volume_cm)
         if not low < high:
             raise ValueError(f"volume_cm: expected low < high, got {self.volume_cm!r}")
@@ -87,7 +99,8 @@ class GunConfig:
         return np.array([*self.volume_cm, self.step_cm, self.step_fraction, self.tracking_cut_mev,
                          self.electron_cut_mev, self.brems_cut_mev, self.pair_cut_mev, self.pair_length_cm,
                          self.compton_length_cm, self.proton_interaction_length_cm, self.pion_interaction_length_cm,
-                         self.invisible_fraction_max, self.mu_plus_fraction, self.pi_plus_fraction], dtype=np.float64)
+                         self.invisible_fraction_max, self.mu_plus_fraction, self.pi_plus_fraction,
+                         float(self.straggling)], dtype=np.float64)
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)

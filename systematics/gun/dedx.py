@@ -17,6 +17,7 @@ from systematics.gun.argon import (BETHE_K, DENSITY, ELECTRON_MASS, LN10, MEAN_E
                                    STERNHEIMER_X0, STERNHEIMER_X1, Z_OVER_A)
 
 _K_ZA_RHO = BETHE_K * Z_OVER_A * DENSITY  # MeV/cm
+_BOHR_VARIANCE_PER_CM = _K_ZA_RHO * ELECTRON_MASS  # MeV^2/cm, 0.1569 (Z/A) rho = 0.0987 in LAr
 
 
 @numba.njit(cache=True)
@@ -51,6 +52,15 @@ def bethe_dedx(kinetic: float, mass: float) -> float:
     bracket = (0.5 * math.log(2.0 * ELECTRON_MASS * bg2 * w_max / (MEAN_EXCITATION_MEV * MEAN_EXCITATION_MEV))
                - beta2 - 0.5 * density_correction(math.sqrt(bg2)))
     return _K_ZA_RHO / beta2 * bracket
+
+
+@numba.njit(cache=True)
+def bohr_sigma(step: float) -> float:
+    """RMS (MeV) of the energy loss over ``step`` cm: Bohr straggling (PDG "Energy loss
+    fluctuations"; Bohr 1915), sigma^2 = K m_e c^2 (Z/A) rho x = 0.1569 (Z/A) rho x MeV^2
+    (rho g/cm^3, x cm), the non-relativistic limit of the Gaussian thick-absorber width
+    (the gamma^2 (1 - beta^2 / 2) factor and the Landau tail are neglected)."""
+    return math.sqrt(_BOHR_VARIANCE_PER_CM * step)
 
 
 @numba.njit(cache=True)
@@ -91,4 +101,5 @@ def csda_range_fit(particle: str, kinetic_mev: float | np.ndarray) -> float | np
     return np.exp(c0 + c1 * log_t + c2 * log_t * log_t)
 
 
-__all__ = ["density_correction", "bethe_dedx", "residual_range", "highland_theta0", "CSDA_FITS", "csda_range_fit"]
+__all__ = ["density_correction", "bethe_dedx", "bohr_sigma", "residual_range", "highland_theta0", "CSDA_FITS",
+           "csda_range_fit"]

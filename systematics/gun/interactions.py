@@ -1,4 +1,5 @@
-"""Jitted samplers of the discrete processes: bremsstrahlung, pair production, Michel decay."""
+"""Jitted samplers of the discrete processes: bremsstrahlung, pair production, Michel decay,
+and the pion-production threshold of the toy hadronic interactions."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import math
 import numba
 import numpy as np
 
-from systematics.gun.argon import ELECTRON_MASS, MICHEL_ENDPOINT_MEV, RADIATION_LENGTH_CM
+from systematics.gun.argon import ELECTRON_MASS, MASSES, MICHEL_ENDPOINT_MEV, PION, PROTON, RADIATION_LENGTH_CM
+
+_PION_MASS, _NUCLEON_MASS = MASSES[PION], MASSES[PROTON]
 
 
 @numba.njit(cache=True)
@@ -53,4 +56,14 @@ def sample_michel_kinetic(rng: np.random.Generator) -> float:
             return max(x * MICHEL_ENDPOINT_MEV - ELECTRON_MASS, 0.0)
 
 
-__all__ = ["brems_rate_bound", "sample_brems", "sample_pair_fraction", "sample_michel_kinetic"]
+@numba.njit(cache=True)
+def pion_threshold(mass: float, n_pions: int) -> float:
+    """Kinetic energy (MeV) a particle of ``mass`` (MeV) needs to create ``n_pions`` charged
+    pions on a free nucleon at rest: sqrt(s) >= m + m_N + n m_pi with s = (m + m_N)^2 + 2 m_N T
+    (PDG "Kinematics", lab-frame threshold), T_th = n m_pi (2 (m + m_N) + n m_pi) / (2 m_N).
+    One pion: 289.5 MeV for a proton, 170.7 MeV for a pion (Fermi motion neglected)."""
+    produced = n_pions * _PION_MASS
+    return produced * (2.0 * (mass + _NUCLEON_MASS) + produced) / (2.0 * _NUCLEON_MASS)
+
+
+__all__ = ["pion_threshold", "brems_rate_bound", "sample_brems", "sample_pair_fraction", "sample_michel_kinetic"]

@@ -4,13 +4,14 @@ Stack rows: (type, charge, T MeV, x, y, z cm, ux, uy, uz). Deposit rows: (x, y, 
 dE MeV, dx cm), the position being the midpoint of the step.
 
 * Charged tracks (e+-, mu, pi, p) step with the Bethe-Bloch loss (:mod:`.dedx`, midpoint
-  rule) and Highland multiple scattering in both transverse planes after every step,
-  down to the tracking cut. No Landau fluctuations and no delta rays: every step deposits
-  the mean loss.
+  rule) plus, by default, a Gaussian Bohr fluctuation (no Landau tail, no delta rays), and
+  Highland multiple scattering in both transverse planes after every step, down to the
+  tracking cut.
 * e+- also radiate bremsstrahlung photons (:mod:`.interactions`); photons convert to e+e-
   or are absorbed in one point (see :class:`.config.GunConfig`). This explicit stochastic
   shower is used at all energies (no Longo profile parametrisation).
-* p and pi interact hadronically, mu+ and pi+ decay at rest (GunConfig documents the toy models).
+* p and pi interact hadronically (created pions pay their rest mass), mu+ and pi+ decay at rest
+  (GunConfig documents the toy models).
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ import numpy as np
 from systematics.gun import config as c
 from systematics.gun.argon import (ELECTRON, ELECTRON_MASS, GAMMA, MASSES, MUON, PION,
                                    PION_DECAY_MUON_KINETIC_MEV, PROTON)
-from systematics.gun.dedx import bethe_dedx, highland_theta0, residual_range
-from systematics.gun.interactions import (brems_rate_bound, sample_brems, sample_michel_kinetic,
+from systematics.gun.dedx import bethe_dedx, bohr_sigma, highland_theta0, residual_range
+from systematics.gun.interactions import (brems_rate_bound, pion_threshold, sample_brems, sample_michel_kinetic,
                                           sample_pair_fraction)
 from systematics.gun.kinematics import append_row, isotropic, scatter
 
@@ -51,18 +52,28 @@ def _push(stack, ns, ptype, charge, kinetic, x, y, z, u):
 
 
 @numba.njit(cache=True)
-def _hadronic(kinetic, x, y, z, parent, cfg, rng, stack, ns):
-    """Split the visible part of ``kinetic`` among 1-3 isotropic p/pi secondaries (toy model)."""
+def _hadronic(kinetic, x, y, z, parent, charge, cfg, rng, stack, ns):
+    """Toy hadronic interaction of a p or pi of ``kinetic`` MeV (GunConfig documents it): the
+    parent and 0-2 created pions or knock-on protons, isotropic, share the visible energy
+    left after paying the rest mass of each created pion (energy conservation)."""
     n = rng.integers(1, 4)
     visible = kinetic * (1.0 - cfg[c.INVISIBLE_MAX] * rng.random())
+    types = np.full(n, PROTON)
+    types[0] = parent
+    n_pions = 0
+    for i in range(1, n):
+        if (rng.random() < 0.5 and kinetic >= pion_threshold(MASSES[parent], n_pions + 1)
+                and visible >= (n_pions + 1) * MASSES[PION]):
+            types[i] = PION
+            n_pions += 1
+    available = visible - n_pions * MASSES[PION]
     weights = np.empty(n)
     for i in range(n):
         weights[i] = rng.exponential(1.0)  # normalised exponentials: uniform on the simplex
     weights /= weights.sum()
     for i in range(n):
-        ptype = parent if i == 0 else (PROTON if rng.random() < 0.5 else PION)
-        charge = 1.0 if ptype == PROTON or rng.random() < cfg[c.PI_PLUS] else -1.0
-        stack, ns = _push(stack, ns, ptype, charge, visible * weights[i], x, y, z, isotropic(rng))
+        q = charge if i == 0 else (1.0 if types[i] == PROTON or rng.random() < cfg[c.PI_PLUS] else -1.0)
+        stack, ns = _push(stack, ns, types[i], q, available * weights[i], x, y, z, isotropic(rng))
     return stack, ns
 
 
@@ -85,14 +96,17 @@ def _charged(ptype, charge, kinetic, x, y, z, ux, uy, uz, cfg, rng, dep, nd, sta
             s = rng.exponential(lam)
             if s < step:
                 step, process = s, _HADRONIC
-        loss = min(bethe_dedx(kinetic - 0.5 * step * dedx, mass) * step, kinetic)
+        loss = bethe_dedx(kinetic - 0.5 * step * dedx, mass) * step
+        if cfg[c.STRAGGLING] > 0.0:
+            loss += rng.normal(0.0, bohr_sigma(step))
+        loss = min(max(loss, 0.0), kinetic)
         dep, nd = _deposit(dep, nd, x + 0.5 * step * ux, y + 0.5 * step * uy, z + 0.5 * step * uz, loss, step, cfg)
         x, y, z = x + step * ux, y + step * uy, z + step * uz
         kinetic -= loss
         if not _inside(x, y, z, cfg):
             return dep, nd, stack, ns
         if process == _HADRONIC:
-            stack, ns = _hadronic(kinetic, x, y, z, ptype, cfg, rng, stack, ns)
+            stack, ns = _hadronic(kinetic, x, y, z, ptype, charge, cfg, rng, stack, ns)
             return dep, nd, stack, ns
         if process == _BREMS:
             k = sample_brems(kinetic, brems_cut, rng)
