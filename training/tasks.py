@@ -11,6 +11,9 @@ Generated data are cached under ``data_dir`` by their settings, so a second run 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,6 +72,11 @@ def add_strength_arguments(parser: argparse.ArgumentParser) -> None:
     lar.add_argument("--pitch-cm", type=float, default=2.0, help="encoder voxel pitch in cm")
 
 
+def settings_tag(*settings: object) -> str:
+    """8 hex digits naming generator settings, so cached data are regenerated when they change."""
+    return hashlib.sha1(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:8]
+
+
 def default_strengths() -> argparse.Namespace:
     """The augmentation strengths at their defaults (as the scripts' argument parsers give them)."""
     parser = argparse.ArgumentParser()
@@ -88,9 +96,10 @@ class JetTask:
         self.args, self.budget = args, budget
 
     def load(self, data_dir: Path, seed: int, workers: int) -> Events:
-        from training.datasets.top_tagging import generate_top_tagging, load_jets
+        from training.datasets.top_tagging import TopTaggingConfig, generate_top_tagging, load_jets
 
-        path = Path(data_dir) / f"top_tagging_{self.budget.events_per_class}_seed{seed}.h5"
+        tag = settings_tag(dataclasses.asdict(TopTaggingConfig()))
+        path = Path(data_dir) / f"top_tagging_{self.budget.events_per_class}_seed{seed}_{tag}.h5"
         if not path.exists():
             generate_top_tagging(path, self.budget.events_per_class, seed=seed, workers=workers)
         return load_jets(path, n_constituents=self.n_constituents)
@@ -139,18 +148,13 @@ class LArTask:
         self.nominal = DetectorResponse(geometry=LARTPC_GEOMETRY, readout=self.readout)
 
     def load(self, data_dir: Path, seed: int, workers: int) -> Events:
-        from augment.h5 import read_events, write_events
-        from systematics.gun import generate
-        from systematics.particles import PARTICLE_CLASSES
+        from augment.h5 import read_events
+        from systematics.gun import DEFAULT_ENERGY_RANGES_MEV, GunConfig, generate_file
 
-        path = Path(data_dir) / f"lartpc_{self.budget.events_per_class}_seed{seed}.h5"
+        tag = settings_tag(GunConfig().as_dict(), DEFAULT_ENERGY_RANGES_MEV)
+        path = Path(data_dir) / f"lartpc_{self.budget.events_per_class}_seed{seed}_{tag}.h5"
         if not path.exists():
-            coords, feats, offsets, labels = generate(self.budget.events_per_class, seed, workers=workers)
-            write_events(path, coords, feats, offsets, labels, coord_names=("x", "y", "z"),
-                         coord_units=("cm", "cm", "cm"), feature_names=("dE", "dx"), feature_units=("MeV", "cm"),
-                         label_names=PARTICLE_CLASSES,
-                         settings={"generator": "systematics.gun", "events_per_class": self.budget.events_per_class,
-                                   "seed": seed})
+            generate_file(path, self.budget.events_per_class, seed, workers=workers)
         return read_events(path)
 
     def evaluation_view(self, events: Events) -> Events:

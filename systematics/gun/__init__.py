@@ -3,7 +3,7 @@ e-, gamma, mu, pi and p events (labels index systematics.particles.PARTICLE_CLAS
 
 from systematics.gun.config import GunConfig
 from systematics.gun.dedx import bethe_dedx, csda_range_fit, highland_theta0
-from systematics.gun.generate import DEFAULT_ENERGY_RANGES_MEV, generate, simulate_events
+from systematics.gun.generate import DEFAULT_ENERGY_RANGES_MEV, generate, generate_file, simulate_events
 
-__all__ = ["GunConfig", "generate", "simulate_events", "DEFAULT_ENERGY_RANGES_MEV", "bethe_dedx", "highland_theta0",
+__all__ = ["GunConfig", "generate", "generate_file", "simulate_events", "DEFAULT_ENERGY_RANGES_MEV", "bethe_dedx", "highland_theta0",
            "csda_range_fit"]

@@ -10,10 +10,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from augment.h5 import write_events
-from systematics.gun.config import GunConfig
-from systematics.gun.generate import CHUNK_EVENTS, DEFAULT_ENERGY_RANGES_MEV, generate
 from systematics.particles import PARTICLE_CLASSES
+from systematics.gun.generate import generate_file
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -26,19 +24,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
 
-    config = GunConfig()
     start = time.perf_counter()
-    coords, feats, offsets, labels = generate(args.events_per_class, args.seed, args.classes, args.workers,
-                                              progress=not args.no_progress, config=config)
+    path, n, deposits = generate_file(args.out, args.events_per_class, args.seed, args.classes, args.workers,
+                                      progress=not args.no_progress)
     seconds = time.perf_counter() - start
-    settings = {"generator": "systematics.gun", "events_per_class": args.events_per_class, "seed": args.seed,
-                "classes": args.classes, "chunk_events": CHUNK_EVENTS, "energy_ranges_mev": DEFAULT_ENERGY_RANGES_MEV,
-                "config": config.as_dict()}
-    path = write_events(args.out, coords, feats, offsets, labels, coord_names=("x", "y", "z"),
-                        coord_units=("cm", "cm", "cm"), feature_names=("dE", "dx"), feature_units=("MeV", "cm"),
-                        label_names=PARTICLE_CLASSES, settings=settings)
-    n = len(labels)
-    print(f"{path}: {n} events, {len(coords)} deposits in {seconds:.1f} s with {args.workers} worker(s): "
+    print(f"{path}: {n} events, {deposits} deposits in {seconds:.1f} s with {args.workers} worker(s): "
           f"{n / seconds:.1f} events/s, {n / seconds / args.workers:.1f} events/s/worker")
 
 

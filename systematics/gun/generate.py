@@ -6,6 +6,9 @@ import contextlib
 import multiprocessing
 from typing import Mapping, Sequence
 
+import os
+from pathlib import Path
+
 import numpy as np
 from tqdm import tqdm
 
@@ -114,3 +117,21 @@ def generate(n_per_class: int, seed: int, classes: Sequence[str] = PARTICLE_CLAS
 
 
 __all__ = ["generate", "simulate_events", "DEFAULT_ENERGY_RANGES_MEV", "CHUNK_EVENTS"]
+
+
+def generate_file(path: str | os.PathLike, n_per_class: int, seed: int, classes: Sequence[str] = PARTICLE_CLASSES,
+                  workers: int = 1, progress: bool = True, config: GunConfig | None = None) -> tuple[Path, int, int]:
+    """:func:`generate` and write the deposits atomically to ``path`` in the ragged h5 format
+    (coords x, y, z in cm; feats dE in MeV, dx in cm; every setting in ``settings``).
+    Returns (path, number of events, number of deposits)."""
+    from augment.h5 import write_events
+
+    config = GunConfig() if config is None else config
+    coords, feats, offsets, labels = generate(n_per_class, seed, classes, workers, progress=progress, config=config)
+    settings = {"generator": "systematics.gun", "events_per_class": n_per_class, "seed": seed,
+                "classes": list(classes), "chunk_events": CHUNK_EVENTS, "energy_ranges_mev": DEFAULT_ENERGY_RANGES_MEV,
+                "config": config.as_dict()}
+    path = write_events(path, coords, feats, offsets, labels, coord_names=("x", "y", "z"),
+                        coord_units=("cm", "cm", "cm"), feature_names=("dE", "dx"), feature_units=("MeV", "cm"),
+                        label_names=PARTICLE_CLASSES, settings=settings)
+    return path, len(labels), len(coords)
