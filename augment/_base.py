@@ -25,6 +25,7 @@ from torch import Tensor
 
 from augment._events import Events
 from augment._random import GeneratorLike, as_generator, bernoulli, uniform
+from augment.functional.reduce import to_points
 
 __all__ = ["Transform", "Compose", "RandomApply", "OneOf", "SomeOf", "check_probability"]
 
@@ -82,7 +83,7 @@ class Transform:
 
 def point_gate(events: Events, params: dict[str, Tensor]) -> Tensor:
     """(N, 1) bool: True on the points of events whose ``apply`` gate is set."""
-    return params["apply"][events.batch][:, None]
+    return to_points(params["apply"], events.batch)[:, None]
 
 
 def _check_events(events: Events) -> None:

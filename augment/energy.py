@@ -71,7 +71,7 @@ class EnergyScale(_FeatureScale):
     def apply(self, events: Events, params: dict[str, Tensor]) -> Events:
         scale = check_param(params, "scale", (events.num_events,), events)
         gate = check_param(params, "apply", (events.num_events,), events)
-        return self._scale(events, torch.where(gate, scale, torch.ones_like(scale))[events.batch])
+        return self._scale(events, F.to_points(torch.where(gate, scale, torch.ones_like(scale)), events.batch))
 
 
 class LocalSmear(_FeatureScale):
@@ -88,5 +88,5 @@ class LocalSmear(_FeatureScale):
     def apply(self, events: Events, params: dict[str, Tensor]) -> Events:
         scale = check_param(params, "point_scale", (events.num_points,), events)
         check_param(params, "apply", (events.num_events,), events)
-        gate = params["apply"][events.batch]
+        gate = F.to_points(params["apply"], events.batch)
         return self._scale(events, torch.where(gate, scale, torch.ones_like(scale)))

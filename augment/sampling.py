@@ -32,7 +32,7 @@ class VoxelDrop(Transform):
         device = events.device
         drop = uniform((events.num_events,), *self.drop, generator, device, torch.float64)
         key = uniform((events.num_points,), 0.0, 1.0, generator, device, torch.float64)
-        keep = key >= drop[events.batch]
+        keep = key >= F.to_points(drop, events.batch)
         return {"point_keep": F.keep_one_per_event(keep, events.batch, key, events.num_events)}
 
     def apply(self, events: Events, params: dict[str, Tensor]) -> Events:
@@ -40,7 +40,7 @@ class VoxelDrop(Transform):
         check_param(params, "apply", (events.num_events,), events)
         if keep.dtype != torch.bool:
             raise TypeError(f"params['point_keep']: expected a bool tensor, got {keep.dtype}")
-        return keep_points(events, keep | ~params["apply"][events.batch])
+        return keep_points(events, keep | ~F.to_points(params["apply"], events.batch))
 
 
 def keep_points(events: Events, keep: Tensor) -> Events:

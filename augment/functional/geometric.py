@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from augment.functional.reduce import to_points
+
 __all__ = ["translate", "rotate", "jitter", "inside_box", "inside_sphere"]
 
 
@@ -12,7 +14,7 @@ def translate(coords: Tensor, batch: Tensor, shift: Tensor) -> Tensor:
     """Shift every point of event b by ``shift[b]``.
 
     coords (N, D), batch (N,) int64, shift (B, D) in the coords' units."""
-    return coords + shift[batch]
+    return coords + to_points(shift, batch)
 
 
 def rotate(coords: Tensor, batch: Tensor, matrices: Tensor, centres: Tensor) -> Tensor:
@@ -20,8 +22,8 @@ def rotate(coords: Tensor, batch: Tensor, matrices: Tensor, centres: Tensor) -> 
 
     coords (N, D), batch (N,) int64, matrices (B, D, D) orthogonal, centres (B, D) in the
     coords' units. Distances between the points of one event are kept."""
-    c = centres[batch]
-    return torch.bmm(matrices[batch], (coords - c)[:, :, None])[:, :, 0] + c
+    c = to_points(centres, batch)
+    return torch.bmm(to_points(matrices, batch), (coords - c)[:, :, None])[:, :, 0] + c
 
 
 def jitter(coords: Tensor, offsets: Tensor) -> Tensor:
@@ -32,10 +34,10 @@ def jitter(coords: Tensor, offsets: Tensor) -> Tensor:
 def inside_box(coords: Tensor, batch: Tensor, centres: Tensor, half_sizes: Tensor) -> Tensor:
     """(N,) bool: the point lies strictly inside the axis-aligned box of event b,
     |x - centres[b]| < half_sizes[b] on every axis. centres and half_sizes (B, D), coords' units."""
-    return ((coords - centres[batch]).abs() < half_sizes[batch]).all(dim=1)
+    return ((coords - to_points(centres, batch)).abs() < to_points(half_sizes, batch)).all(dim=1)
 
 
 def inside_sphere(coords: Tensor, batch: Tensor, centres: Tensor, radii: Tensor) -> Tensor:
     """(N,) bool: the point lies strictly inside the ball of event b, |x - centres[b]| < radii[b].
     centres (B, D), radii (B,), coords' units."""
-    return torch.linalg.vector_norm(coords - centres[batch], dim=1) < radii[batch]
+    return torch.linalg.vector_norm(coords - to_points(centres, batch), dim=1) < to_points(radii, batch)
