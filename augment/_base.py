@@ -86,6 +86,14 @@ def point_gate(events: Events, params: dict[str, Tensor]) -> Tensor:
     return to_points(params["apply"], events.batch)[:, None]
 
 
+def gated(events: Events, gate: Tensor, new: Tensor, old: Tensor) -> Tensor:
+    """(N, K) ``new`` on the points of events whose ``gate`` (B,) bool is set, ``old`` (bit-identical)
+    on the others. When every event is gated (p = 1) ``new`` is returned without a per-point select."""
+    if bool(gate.all()):
+        return new
+    return torch.where(to_points(gate, events.batch)[:, None], new, old)
+
+
 def _check_events(events: Events) -> None:
     if not isinstance(events, Events):
         raise TypeError(f"events: expected augment.Events, got {type(events).__name__}")

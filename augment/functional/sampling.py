@@ -24,13 +24,16 @@ def _emptied(keep: Tensor, batch: Tensor, num_events: int) -> Tensor:
 def keep_one_per_event(keep: Tensor, batch: Tensor, key: Tensor, num_events: int) -> Tensor:
     """``keep`` plus, in each non-empty event where it keeps no point, the point with the
     highest ``key`` (N,) (the first such point on ties)."""
+    emptied = _emptied(keep, batch, num_events)
+    if not bool(emptied.any()):  # the common case: no event to refill
+        return keep
     n = key.shape[0]
     best = key.new_full((num_events,), -torch.inf).scatter_reduce(0, batch, key, "amax")
     index = torch.arange(n, device=key.device)
     candidate = torch.where(key == to_points(best, batch), index, n)  # n: not a candidate
     first = torch.full((num_events,), n, dtype=torch.int64, device=key.device).scatter_reduce(
         0, batch, candidate, "amin")
-    return keep | (_emptied(keep, batch, num_events) & (index == to_points(first, batch)))
+    return keep | (emptied & (index == to_points(first, batch)))
 
 
 def restore_emptied(keep: Tensor, batch: Tensor, num_events: int) -> Tensor:
