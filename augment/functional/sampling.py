@@ -18,7 +18,7 @@ def select_points(coords: Tensor, feats: Tensor, batch: Tensor, keep: Tensor) ->
 
 def _emptied(keep: Tensor, batch: Tensor, num_events: int) -> Tensor:
     """(N,) bool: the point's event has points but ``keep`` keeps none of them."""
-    return to_points(event_sum(keep.to(torch.int64), batch, num_events), batch) == 0
+    return to_points(event_sum(keep.to(torch.int64), batch, num_events) == 0, batch)
 
 
 def keep_one_per_event(keep: Tensor, batch: Tensor, key: Tensor, num_events: int) -> Tensor:
