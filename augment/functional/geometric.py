@@ -25,15 +25,15 @@ def rotate(coords: Tensor, batch: Tensor, matrices: Tensor, centres: Tensor) -> 
 
     Row by row, x'_i = sum_j R_ij (x_j - c_j) + c_i with one (N,) gather per matrix entry: the
     same sums, in the same order, as a batched matmul of per-point (N, D, D) matrices, without
-    that copy (on CPU about 3x faster)."""
+    that copy, and in place on the (N,) temporaries."""
     c = to_points(centres, batch)
     d = coords - c
     out = torch.empty_like(d)
     for i in range(d.shape[1]):
-        row = to_points(matrices[:, i, 0], batch) * d[:, 0]
+        row = to_points(matrices[:, i, 0], batch).mul_(d[:, 0])
         for j in range(1, d.shape[1]):
-            row += to_points(matrices[:, i, j], batch) * d[:, j]
-        out[:, i] = row + c[:, i]
+            row += to_points(matrices[:, i, j], batch).mul_(d[:, j])
+        torch.add(row, c[:, i], out=out[:, i])
     return out
 
 
