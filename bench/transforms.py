@@ -50,17 +50,21 @@ def jet_pipeline() -> Compose:
     return Compose([Rotate(), Translate(0.1), CollinearSplit(0.1), SoftSmear(), EnergyScale()])
 
 
-def median_time(fn: Callable[[], object], repeats: int, warmup: int, device: torch.device) -> float:
-    """Median wall time (s) of ``fn`` over ``repeats`` calls after ``warmup`` calls."""
-    times = []
+def median_times(fns: dict[str, Callable[[], object]], repeats: int, warmup: int,
+                 device: torch.device) -> dict[str, float]:
+    """Median wall time (s) of each of ``fns`` over ``repeats`` calls after ``warmup`` calls.
+
+    The functions take turns (round robin), so load changes on a shared machine hit all alike."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
     for i in range(warmup + repeats):
-        start = time.perf_counter()
-        fn()
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        if i >= warmup:
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            if i >= warmup:
+                times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def split_events(events: Events) -> list[Events]:
@@ -92,32 +96,33 @@ def bench_workload(name: str, events: Events, pipeline: Compose, args: argparse.
     device = events.device
     singles = split_events(events)
     g = torch.Generator().manual_seed(0)
-    time_of = lambda fn: median_time(fn, args.repeats, args.warmup, device)  # noqa: E731
-    batched = time_of(lambda: pipeline(events, g))
-    loop = time_of(lambda: [pipeline(s, g) for s in singles])
-    base = time_of(lambda: floor(events))
+    fns = {"batched": lambda: pipeline(events, g), "loop": lambda: [pipeline(s, g) for s in singles],
+           "floor": lambda: floor(events)}
     pyg = pyg_baseline(events)
-    pyg_time = None if pyg is None else time_of(pyg)
-    pyg_cell = "not installed" if pyg_time is None else f"{1e3 * pyg_time:.1f} ms (x{pyg_time / batched:.0f})"
+    if pyg is not None:
+        fns["pyg"] = pyg
+    t = median_times(fns, args.repeats, args.warmup, device)
+    batched, loop, base = t["batched"], t["loop"], t["floor"]
+    pyg_cell = "not installed" if pyg is None else f"{1e3 * t['pyg']:.1f} ms (x{t['pyg'] / batched:.0f})"
     names = ", ".join(type(t).__name__ for t in pipeline.transforms)
     rows = [f"| {name} | {events.num_events} | {events.num_points} | {names} | {1e3 * batched:.2f} | "
             f"{1e3 * loop:.1f} | **x{loop / batched:.0f}** (>= {TARGET_LOOP[name]:.0f}) | {pyg_cell} | "
             f"{1e3 * base:.3f} | **{batched / base:.1f}** (<= {TARGET_FLOOR:.0f}) |"]
     if args.per_transform:
         for t in pipeline.transforms:
-            rows.append(per_transform_row(name, t, events, singles, time_of))
+            rows.append(per_transform_row(name, t, events, singles, args))
             events = t(events, g)
             singles = split_events(events)
     return rows
 
 
 def per_transform_row(name: str, t: Transform, events: Events, singles: list[Events],
-                      time_of: Callable[[Callable[[], object]], float]) -> str:
+                      args: argparse.Namespace) -> str:
     g = torch.Generator().manual_seed(1)
     params = t.sample(events, g)
-    both = time_of(lambda: t(events, g))
-    apply = time_of(lambda: t.apply(events, params))
-    loop = time_of(lambda: [t(s, g) for s in singles])
+    times = median_times({"both": lambda: t(events, g), "apply": lambda: t.apply(events, params),
+                          "loop": lambda: [t(s, g) for s in singles]}, args.repeats, args.warmup, events.device)
+    both, apply, loop = times["both"], times["apply"], times["loop"]
     return f"| {name} | {type(t).__name__} | {1e3 * both:.3f} | {1e3 * apply:.3f} | {1e3 * loop:.1f} | x{loop / both:.0f} |"
 
 
