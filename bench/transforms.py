@@ -106,7 +106,7 @@ def bench_workload(name: str, events: Events, pipeline: Compose, args: argparse.
     pyg_cell = "not installed" if pyg is None else f"{1e3 * t['pyg']:.1f} ms (x{t['pyg'] / batched:.0f})"
     names = ", ".join(type(t).__name__ for t in pipeline.transforms)
     rows = [f"| {name} | {events.num_events} | {events.num_points} | {names} | {1e3 * batched:.2f} | "
-            f"{1e3 * loop:.1f} | **x{loop / batched:.0f}** (>= {TARGET_LOOP[name]:.0f}) | {pyg_cell} | "
+            f"{1e3 * loop:.1f} | **x{loop / batched:.1f}** (>= {TARGET_LOOP[name]:.0f}) | {pyg_cell} | "
             f"{1e3 * base:.3f} | **{batched / base:.1f}** (<= {TARGET_FLOOR:.0f}) |"]
     if args.per_transform:
         for t in pipeline.transforms:
@@ -123,7 +123,7 @@ def per_transform_row(name: str, t: Transform, events: Events, singles: list[Eve
     times = median_times({"both": lambda: t(events, g), "apply": lambda: t.apply(events, params),
                           "loop": lambda: [t(s, g) for s in singles]}, args.repeats, args.warmup, events.device)
     both, apply, loop = times["both"], times["apply"], times["loop"]
-    return f"| {name} | {type(t).__name__} | {1e3 * both:.3f} | {1e3 * apply:.3f} | {1e3 * loop:.1f} | x{loop / both:.0f} |"
+    return f"| {name} | {type(t).__name__} | {1e3 * both:.3f} | {1e3 * apply:.3f} | {1e3 * loop:.1f} | x{loop / both:.1f} |"
 
 
 def main() -> None:
