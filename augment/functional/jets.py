@@ -112,7 +112,7 @@ def collinear_split(coords: Tensor, feats: Tensor, batch: Tensor, split: Tensor,
     additive quantities) are split that way; other columns are copied to the daughter.
     Returns (coords, feats, batch) with N + split.sum() points, batch still sorted."""
     copies = 1 + split.long()
-    parent = torch.repeat_interleave(torch.arange(len(batch), device=batch.device), copies)
+    parent = torch.repeat_interleave(copies)  # point i repeated copies[i] times
     is_daughter = torch.zeros(len(parent), dtype=torch.bool, device=batch.device)
     is_daughter[1:] = parent[1:] == parent[:-1]
     share = to_points(torch.where(split, r, torch.ones_like(r)), parent)
