@@ -79,7 +79,8 @@ def floor(events: Events) -> tuple[torch.Tensor, ...]:
 
 
 def pyg_baseline(events: Events) -> Callable[[], object] | None:
-    """Per-sample torch_geometric transforms doing similar work, or None if it is not installed."""
+    """Per-sample torch_geometric transforms doing similar work (random rotations and a jitter),
+    or None if it is not installed (it is not on the machine this was written on: untested)."""
     try:
         import torch_geometric.transforms as T
         from torch_geometric.data import Data
@@ -101,9 +102,9 @@ def bench_workload(name: str, events: Events, pipeline: Compose, args: argparse.
     pyg = pyg_baseline(events)
     if pyg is not None:
         fns["pyg"] = pyg
-    t = median_times(fns, args.repeats, args.warmup, device)
-    batched, loop, base = t["batched"], t["loop"], t["floor"]
-    pyg_cell = "not installed" if pyg is None else f"{1e3 * t['pyg']:.1f} ms (x{t['pyg'] / batched:.0f})"
+    med = median_times(fns, args.repeats, args.warmup, device)
+    batched, loop, base = med["batched"], med["loop"], med["floor"]
+    pyg_cell = "not installed" if pyg is None else f"{1e3 * med['pyg']:.1f} ms (x{med['pyg'] / batched:.1f})"
     names = ", ".join(type(t).__name__ for t in pipeline.transforms)
     rows = [f"| {name} | {events.num_events} | {events.num_points} | {names} | {1e3 * batched:.2f} | "
             f"{1e3 * loop:.1f} | **x{loop / batched:.1f}** (>= {TARGET_LOOP[name]:.0f}) | {pyg_cell} | "
@@ -129,7 +130,7 @@ def per_transform_row(name: str, t: Transform, events: Events, singles: list[Eve
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1)")
-    parser.add_argument("--repeats", type=int, default=7, help="timed calls; the median is reported")
+    parser.add_argument("--repeats", type=int, default=9, help="timed calls; the median is reported")
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--voxel-events", type=int, default=256)
