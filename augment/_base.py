@@ -87,11 +87,11 @@ def point_gate(events: Events, params: dict[str, Tensor]) -> Tensor:
 
 
 def gated(events: Events, gate: Tensor, new: Tensor, old: Tensor) -> Tensor:
-    """(N, K) ``new`` on the points of events whose ``gate`` (B,) bool is set, ``old`` (bit-identical)
+    """(N, ...) ``new`` on the points of events whose ``gate`` (B,) bool is set, ``old`` (bit-identical)
     on the others. When every event is gated (p = 1) ``new`` is returned without a per-point select."""
     if bool(gate.all()):
         return new
-    return torch.where(to_points(gate, events.batch)[:, None], new, old)
+    return torch.where(to_points(gate, events.batch).reshape(-1, *(1,) * (new.dim() - 1)), new, old)
 
 
 def _check_events(events: Events) -> None:

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from augment import functional as F
-from augment._base import Transform
+from augment._base import Transform, gated
 from augment._checks import check_param, check_value_or_range
 from augment._events import Events
 from augment._random import uniform
@@ -37,10 +37,10 @@ class VoxelDrop(Transform):
 
     def apply(self, events: Events, params: dict[str, Tensor]) -> Events:
         keep = check_param(params, "point_keep", (events.num_points,), events)
-        check_param(params, "apply", (events.num_events,), events)
+        gate = check_param(params, "apply", (events.num_events,), events)
         if keep.dtype != torch.bool:
             raise TypeError(f"params['point_keep']: expected a bool tensor, got {keep.dtype}")
-        return keep_points(events, keep | ~F.to_points(params["apply"], events.batch))
+        return keep_points(events, gated(events, gate, keep, torch.ones_like(keep)))
 
 
 def keep_points(events: Events, keep: Tensor) -> Events:

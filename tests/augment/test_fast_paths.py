@@ -44,6 +44,8 @@ def test_gated_skips_the_select_only_when_all_gated():
     assert gated(ev, torch.tensor([True, True]), new, old) is new
     out = gated(ev, torch.tensor([False, True]), new, old)
     assert out.tolist() == [[-0.0], [2.0], [3.0]] and torch.signbit(out[0, 0])
+    keep = torch.tensor([False, False, True])
+    assert gated(ev, torch.tensor([True, False]), keep, torch.ones_like(keep)).tolist() == [False, True, True]
 
 
 def test_keep_one_per_event_without_emptied_events_keeps_keep():
