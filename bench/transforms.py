@@ -124,7 +124,8 @@ def per_transform_row(name: str, t: Transform, events: Events, singles: list[Eve
     times = median_times({"both": lambda: t(events, g), "apply": lambda: t.apply(events, params),
                           "loop": lambda: [t(s, g) for s in singles]}, args.repeats, args.warmup, events.device)
     both, apply, loop = times["both"], times["apply"], times["loop"]
-    return f"| {name} | {type(t).__name__} | {1e3 * both:.3f} | {1e3 * apply:.3f} | {1e3 * loop:.1f} | x{loop / both:.1f} |"
+    return (f"| {name} | {type(t).__name__} | {1e3 * both:.3f} | {1e3 * apply:.3f} | {1e3 * loop:.1f} "
+            f"| x{loop / both:.1f} |")
 
 
 def main() -> None:
