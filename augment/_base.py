@@ -25,6 +25,7 @@ from torch import Tensor
 
 from augment._events import Events
 from augment._random import GeneratorLike, as_generator, bernoulli, uniform
+from augment.functional.reduce import to_points
 
 __all__ = ["Transform", "Compose", "RandomApply", "OneOf", "SomeOf", "check_probability"]
 
@@ -82,7 +83,15 @@ class Transform:
 
 def point_gate(events: Events, params: dict[str, Tensor]) -> Tensor:
     """(N, 1) bool: True on the points of events whose ``apply`` gate is set."""
-    return params["apply"][events.batch][:, None]
+    return to_points(params["apply"], events.batch)[:, None]
+
+
+def gated(events: Events, gate: Tensor, new: Tensor, old: Tensor) -> Tensor:
+    """(N, ...) ``new`` on the points of events whose ``gate`` (B,) bool is set, ``old`` (bit-identical)
+    on the others. When every event is gated (p = 1) ``new`` is returned without a per-point select."""
+    if bool(gate.all()):
+        return new
+    return torch.where(to_points(gate, events.batch).reshape(-1, *(1,) * (new.dim() - 1)), new, old)
 
 
 def _check_events(events: Events) -> None:

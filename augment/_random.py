@@ -36,7 +36,10 @@ def uniform(shape: tuple[int, ...], low: float | Tensor, high: float | Tensor, g
             device: torch.device, dtype: torch.dtype) -> Tensor:
     """U[low, high) of ``shape`` on ``device``."""
     u = torch.rand(shape, generator=generator, device=_draw_device(generator, device), dtype=dtype).to(device)
-    return low + (high - low) * u
+    if isinstance(low, Tensor) or isinstance(high, Tensor):
+        return low + (high - low) * u
+    # Python numbers: the same low + (high - low) * u, in place (no (N,) temporaries).
+    return u.mul_(high - low).add_(low)
 
 
 def normal(shape: tuple[int, ...], generator: torch.Generator | None, device: torch.device, dtype: torch.dtype) -> Tensor:
@@ -52,8 +55,9 @@ def positive_normal(shape: tuple[int, ...], mean: float, sigma: float, generator
     Computed in float64; u is kept in [1e-300, 1 - 2^-53] so that x stays finite (sigma = 0
     included), and rounding below 0 at u = Phi(-mean / sigma) is clamped to 0."""
     lo = float(torch.special.ndtr(torch.tensor(-mean / sigma, dtype=torch.float64))) if sigma > 0 else 0.0
-    u = uniform(shape, max(lo, 1e-300), 1.0, generator, device, torch.float64).clamp_max(1 - 2 ** -53)
-    return (mean + sigma * torch.special.ndtri(u)).clamp_min(0.0).to(dtype)
+    u = uniform(shape, max(lo, 1e-300), 1.0, generator, device, torch.float64).clamp_max_(1 - 2 ** -53)
+    x = torch.special.ndtri(u, out=u)  # in place, as the steps below: no (N,) float64 temporaries
+    return x.mul_(sigma).add_(mean).clamp_min_(0.0).to(dtype)
 
 
 def bernoulli(shape: tuple[int, ...], p: float | Tensor, generator: torch.Generator | None, device: torch.device) -> Tensor:

@@ -17,7 +17,7 @@ import torch
 from torch import Tensor
 
 from augment import functional as F
-from augment._base import Transform
+from augment._base import Transform, gated
 from augment._checks import (check_column, check_columns, check_nonnegative, check_pair, check_param,
                              check_positive, check_range)
 from augment._events import Events
@@ -71,7 +71,7 @@ class EnergyScale(_FeatureScale):
     def apply(self, events: Events, params: dict[str, Tensor]) -> Events:
         scale = check_param(params, "scale", (events.num_events,), events)
         gate = check_param(params, "apply", (events.num_events,), events)
-        return self._scale(events, torch.where(gate, scale, torch.ones_like(scale))[events.batch])
+        return self._scale(events, F.to_points(torch.where(gate, scale, torch.ones_like(scale)), events.batch))
 
 
 class LocalSmear(_FeatureScale):
@@ -87,6 +87,5 @@ class LocalSmear(_FeatureScale):
 
     def apply(self, events: Events, params: dict[str, Tensor]) -> Events:
         scale = check_param(params, "point_scale", (events.num_points,), events)
-        check_param(params, "apply", (events.num_events,), events)
-        gate = params["apply"][events.batch]
-        return self._scale(events, torch.where(gate, scale, torch.ones_like(scale)))
+        gate = check_param(params, "apply", (events.num_events,), events)
+        return self._scale(events, gated(events, gate, scale, torch.ones_like(scale)))

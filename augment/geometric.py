@@ -9,7 +9,7 @@ import torch
 from torch import Tensor
 
 from augment import functional as F
-from augment._base import Transform, point_gate
+from augment._base import Transform, gated, point_gate
 from augment._checks import (check_column, check_float_coords, check_param, check_per_axis, check_value_or_range,
                              per_axis_tensor)
 from augment._events import Events
@@ -99,10 +99,9 @@ class Rotate(Transform):
         B, D = events.num_events, events.coords.shape[1]
         matrix = check_param(params, "matrix", (B, D, D), events)
         centre = check_param(params, "centre", (B, D), events)
-        check_param(params, "apply", (B,), events)
+        gate = check_param(params, "apply", (B,), events)
         rotated = F.rotate(events.coords, events.batch, matrix, centre)
-        # Ungated events are passed through bit-identical.
-        return events.replace(coords=torch.where(point_gate(events, params), rotated, events.coords))
+        return events.replace(coords=gated(events, gate, rotated, events.coords))
 
     def inverse(self, events: Events, params: dict[str, Tensor]) -> Events:
         """Undo :meth:`apply` with the same params (the transposed rotation, same centre)."""

@@ -14,7 +14,7 @@ import torch
 from torch import Tensor
 
 from augment import functional as F
-from augment._base import Transform, check_probability
+from augment._base import Transform, check_probability, gated
 from augment._checks import check_column, check_float_coords, check_param, check_positive
 from augment._events import Events
 from augment._random import normal, uniform
@@ -84,7 +84,7 @@ class CollinearSplit(Transform):
             check_column(f"pt_columns[{i}]", c, events)
         split = check_param(params, "point_split", (events.num_points,), events)
         r = check_param(params, "point_r", (events.num_points,), events)
-        split = split & _gate(events, params)[events.batch]
+        split = split & F.to_points(_gate(events, params), events.batch)
         coords, feats, batch = F.collinear_split(events.coords, events.feats, events.batch, split,
                                                  r.to(events.feats.dtype), self.pt_columns)
         return events.replace(coords=coords, feats=feats, batch=batch)
@@ -114,7 +114,7 @@ class SoftSmear(Transform):
         check_jets(events)
         noise = check_param(params, "point_noise", (events.num_points, 2), events)
         moved = F.soft_smear(events.coords, events.feats, noise.to(events.coords.dtype), self.scale, self.pt_min)
-        return events.replace(coords=torch.where(_gate(events, params)[events.batch, None], moved, events.coords))
+        return events.replace(coords=gated(events, _gate(events, params), moved, events.coords))
 
 
 class _JetPreprocessing(Transform):
@@ -136,7 +136,7 @@ class CentreJets(_JetPreprocessing):
     def apply(self, events: Events, params: dict[str, Tensor]) -> Events:
         check_jets(events)
         centred = F.centre_jets(events.coords, events.feats, events.batch, events.num_events)
-        return events.replace(coords=torch.where(_gate(events, params)[events.batch, None], centred, events.coords))
+        return events.replace(coords=gated(events, _gate(events, params), centred, events.coords))
 
 
 class NormalisePT(_JetPreprocessing):
@@ -146,7 +146,7 @@ class NormalisePT(_JetPreprocessing):
     def apply(self, events: Events, params: dict[str, Tensor]) -> Events:
         check_jets(events)
         normalised = F.normalise_pt(events.feats, events.batch, events.num_events)
-        return events.replace(feats=torch.where(_gate(events, params)[events.batch, None], normalised, events.feats))
+        return events.replace(feats=gated(events, _gate(events, params), normalised, events.feats))
 
 
 class KeepHardest(_JetPreprocessing):

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from augment import functional as F
-from augment._base import Transform
+from augment._base import Transform, gated
 from augment._checks import check_param, check_value_or_range
 from augment._events import Events
 from augment._random import uniform
@@ -32,15 +32,15 @@ class VoxelDrop(Transform):
         device = events.device
         drop = uniform((events.num_events,), *self.drop, generator, device, torch.float64)
         key = uniform((events.num_points,), 0.0, 1.0, generator, device, torch.float64)
-        keep = key >= drop[events.batch]
+        keep = key >= F.to_points(drop, events.batch)
         return {"point_keep": F.keep_one_per_event(keep, events.batch, key, events.num_events)}
 
     def apply(self, events: Events, params: dict[str, Tensor]) -> Events:
         keep = check_param(params, "point_keep", (events.num_points,), events)
-        check_param(params, "apply", (events.num_events,), events)
+        gate = check_param(params, "apply", (events.num_events,), events)
         if keep.dtype != torch.bool:
             raise TypeError(f"params['point_keep']: expected a bool tensor, got {keep.dtype}")
-        return keep_points(events, keep | ~params["apply"][events.batch])
+        return keep_points(events, gated(events, gate, keep, torch.ones_like(keep)))
 
 
 def keep_points(events: Events, keep: Tensor) -> Events:

@@ -5,7 +5,7 @@ from augment.functional.energy import scale_features
 from augment.functional.geometric import inside_box, inside_sphere, jitter, rotate, translate
 from augment.functional.jets import (centre_jets, collinear_split, jet_axis, jet_four_momentum, keep_hardest,
                                      normalise_pt, rank_within_events, soft_smear, sort_within_events, wrap_phi)
-from augment.functional.reduce import event_mean, event_sum
+from augment.functional.reduce import event_mean, event_sum, to_points
 from augment.functional.sampling import keep_one_per_event, restore_emptied, select_points
 
 __all__ = [
@@ -13,4 +13,5 @@ __all__ = [
     "select_points", "keep_one_per_event", "restore_emptied",
     "wrap_phi", "jet_four_momentum", "jet_axis", "centre_jets", "normalise_pt", "sort_within_events",
     "rank_within_events", "keep_hardest", "collinear_split", "soft_smear",
+    "to_points",
 ]

@@ -13,7 +13,8 @@ def scale_features(feats: Tensor, factors: Tensor, columns: Sequence[int]) -> Te
     """Multiply the feats (N, C) columns ``columns`` of point i by ``factors[i]`` (N,), dimensionless.
 
     Other columns are copied unchanged; the input is not modified."""
-    cols = list(columns)
     out = feats.clone()
-    out[:, cols] = feats[:, cols] * factors[:, None].to(feats.dtype)
+    factors = factors.to(feats.dtype)
+    for c in columns:  # column by column: strided copies, much faster than a list index on CPU
+        out[:, c] = feats[:, c] * factors
     return out

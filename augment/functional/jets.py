@@ -13,7 +13,8 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
-from augment.functional.reduce import event_offsets, event_sum
+from augment.functional.energy import scale_features
+from augment.functional.reduce import event_offsets, event_sum, to_points
 
 __all__ = ["wrap_phi", "jet_four_momentum", "jet_axis", "centre_jets", "normalise_pt", "sort_within_events",
            "rank_within_events", "keep_hardest", "collinear_split", "soft_smear"]
@@ -56,7 +57,7 @@ def jet_axis(coords: Tensor, feats: Tensor, batch: Tensor, num_events: int) -> T
 def centre_jets(coords: Tensor, feats: Tensor, batch: Tensor, num_events: int) -> Tensor:
     """(N, 2) coords relative to each jet's :func:`jet_axis`: eta - eta_axis and
     phi - phi_axis wrapped into [-pi, pi)."""
-    rel = coords - jet_axis(coords, feats, batch, num_events)[batch]
+    rel = coords - to_points(jet_axis(coords, feats, batch, num_events), batch)
     return torch.stack([rel[:, 0], wrap_phi(rel[:, 1])], dim=1)
 
 
@@ -66,7 +67,7 @@ def normalise_pt(feats: Tensor, batch: Tensor, num_events: int) -> Tensor:
     Events with zero total pT keep pT = 0."""
     total = event_sum(feats[:, 0], batch, num_events)
     out = feats.clone()
-    out[:, 0] = feats[:, 0] / total.clamp_min(torch.finfo(total.dtype).tiny)[batch]
+    out[:, 0] = feats[:, 0] / to_points(total.clamp_min(torch.finfo(total.dtype).tiny), batch)
     return out
 
 
@@ -111,15 +112,13 @@ def collinear_split(coords: Tensor, feats: Tensor, batch: Tensor, split: Tensor,
     additive quantities) are split that way; other columns are copied to the daughter.
     Returns (coords, feats, batch) with N + split.sum() points, batch still sorted."""
     copies = 1 + split.long()
-    parent = torch.repeat_interleave(torch.arange(len(batch), device=batch.device), copies)
+    parent = torch.repeat_interleave(copies)  # point i repeated copies[i] times
     is_daughter = torch.zeros(len(parent), dtype=torch.bool, device=batch.device)
     is_daughter[1:] = parent[1:] == parent[:-1]
-    share = torch.where(split, r, torch.ones_like(r))[parent]
+    share = to_points(torch.where(split, r, torch.ones_like(r)), parent)
     share = torch.where(is_daughter, 1 - share, share)
-    new_feats = feats[parent]
-    columns = list(pt_columns)
-    new_feats[:, columns] = new_feats[:, columns] * share[:, None]
-    return coords[parent], new_feats, batch[parent]
+    new_feats = scale_features(to_points(feats, parent), share, pt_columns)
+    return to_points(coords, parent), new_feats, to_points(batch, parent)
 
 
 def soft_smear(coords: Tensor, feats: Tensor, noise: Tensor, scale: float, pt_min: float) -> Tensor:

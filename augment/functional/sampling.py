@@ -5,31 +5,35 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from augment.functional.reduce import event_sum
+from augment.functional.reduce import event_sum, to_points
 
 __all__ = ["select_points", "keep_one_per_event", "restore_emptied"]
 
 
 def select_points(coords: Tensor, feats: Tensor, batch: Tensor, keep: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """The points where ``keep`` (N,) bool is True: (coords, feats, batch), order kept."""
-    return coords[keep], feats[keep], batch[keep]
+    rows = keep.nonzero().squeeze(1)  # once, rather than once per boolean-mask index
+    return coords.index_select(0, rows), feats.index_select(0, rows), batch.index_select(0, rows)
 
 
 def _emptied(keep: Tensor, batch: Tensor, num_events: int) -> Tensor:
     """(N,) bool: the point's event has points but ``keep`` keeps none of them."""
-    return event_sum(keep.to(torch.int64), batch, num_events)[batch] == 0
+    return to_points(event_sum(keep.to(torch.int64), batch, num_events) == 0, batch)
 
 
 def keep_one_per_event(keep: Tensor, batch: Tensor, key: Tensor, num_events: int) -> Tensor:
     """``keep`` plus, in each non-empty event where it keeps no point, the point with the
     highest ``key`` (N,) (the first such point on ties)."""
+    emptied = _emptied(keep, batch, num_events)
+    if not bool(emptied.any()):  # the common case: no event to refill
+        return keep
     n = key.shape[0]
     best = key.new_full((num_events,), -torch.inf).scatter_reduce(0, batch, key, "amax")
     index = torch.arange(n, device=key.device)
-    candidate = key == best[batch]
+    candidate = torch.where(key == to_points(best, batch), index, n)  # n: not a candidate
     first = torch.full((num_events,), n, dtype=torch.int64, device=key.device).scatter_reduce(
-        0, batch[candidate], index[candidate], "amin")
-    return keep | (_emptied(keep, batch, num_events) & (index == first[batch]))
+        0, batch, candidate, "amin")
+    return keep | (emptied & (index == to_points(first, batch)))
 
 
 def restore_emptied(keep: Tensor, batch: Tensor, num_events: int) -> Tensor:
