@@ -49,8 +49,8 @@ class Budget:
 
 PRESETS = {
     # --quick: each task under 15 minutes on 2 CPU cores (README has the measured times).
-    ("jets", "quick"): Budget(events_per_class=2000, epochs=10, batch_size=256, seeds=(0, 1), width=32),
-    ("lartpc", "quick"): Budget(events_per_class=300, epochs=4, batch_size=64, seeds=(0, 1), width=16),
+    ("jets", "quick"): Budget(events_per_class=2000, epochs=16, batch_size=256, seeds=(0, 1), width=32),
+    ("lartpc", "quick"): Budget(events_per_class=800, epochs=8, batch_size=64, seeds=(0, 1), width=16),
     # --full: a larger machine (GPU): the JetCLR-sized set and a longer schedule.
     ("jets", "full"): Budget(events_per_class=100_000, epochs=100, batch_size=1024, seeds=(0, 1, 2), width=128),
     ("lartpc", "full"): Budget(events_per_class=20_000, epochs=50, batch_size=256, seeds=(0, 1, 2), width=32),
