@@ -30,6 +30,7 @@ the low edge, nominal, high edge, max |delta accuracy|, largest mean |delta p_tr
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import time
 from pathlib import Path
@@ -39,6 +40,7 @@ import torch
 from torch import Tensor
 
 from augment import Events
+from augment._checks import check_int
 from systematics import DetectorParams, DetectorResponse, DetectorThrow
 from systematics.parameters import NOMINAL, RANGES
 from training.ablation import PROBE_L2, pretrain, probe
@@ -193,6 +195,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--out", default="runs/robustness", help="output folder (CSV, table, plot)")
     parser.add_argument("--grid", type=int, default=5, help="points per parameter, range edges included (>= 2)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the models' initialisation and training")
+    parser.add_argument("--epochs", type=int, default=None, help="override the preset's epochs (all three models)")
     parser.add_argument("--data-dir", default="data", help="where generated data are cached")
     parser.add_argument("--data-seed", type=int, default=0, help="seed of the generated data set")
     parser.add_argument("--workers", type=int, default=2, help="processes for data generation")
@@ -202,7 +205,10 @@ def main(argv: list[str] | None = None) -> dict:
     grid_values(PARAMETERS[0], args.grid)  # validates --grid before any work
     torch.set_num_threads(args.threads)
     preset = args.preset or "quick"
-    return run_study(args, BUDGETS[preset], preset)
+    budget = BUDGETS[preset]
+    if args.epochs is not None:
+        budget = dataclasses.replace(budget, epochs=check_int("--epochs", args.epochs, 1))
+    return run_study(args, budget, preset)
 
 
 if __name__ == "__main__":
