@@ -46,7 +46,7 @@ def test_study_end_to_end(tmp_path, monkeypatch):
     monkeypatch.setitem(robustness.BUDGETS, "quick", TINY)
     out = tmp_path / "runs"
     result = robustness.main(["--out", str(out), "--data-dir", str(tmp_path / "data"), "--grid", "2",
-                              "--workers", "1"])
+                              "--workers", "1", "--threads", "1"])
     with open(out / "points.csv") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == len(MODELS) * len(PARAMETERS) * 3  # low edge, nominal, high edge
