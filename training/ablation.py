@@ -30,11 +30,12 @@ from training.tasks import PRESETS, TASKS, Budget, add_strength_arguments
 __all__ = ["run_task", "main"]
 
 RAW, RANDOM = "raw inputs (linear)", "random-init encoder"
+PROBE_L2 = 1e-3  # L2 penalty of the linear classifier test
 
 
 def probe(features: torch.Tensor, events: Events, train: torch.Tensor, test: torch.Tensor, num_classes: int) -> dict:
     out = linear_probe(features[train], events.labels[train], features[test], events.labels[test],
-                       num_classes=num_classes, l2=1e-3)
+                       num_classes=num_classes, l2=PROBE_L2)
     out.pop("confusion")
     return out
 

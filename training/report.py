@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 from typing import Mapping, Sequence
 
-__all__ = ["summarise", "markdown_table", "write_csv", "bar_plot"]
+__all__ = ["summarise", "markdown_table", "write_csv", "bar_plot", "panel_plot"]
 
 
 def summarise(rows: Sequence[Mapping[str, float | str]], key: str, metrics: Sequence[str]) -> list[dict]:
@@ -71,6 +71,43 @@ def bar_plot(path: str | Path, summary: Sequence[Mapping], key: str, metric: str
     ax.set_xlim(max(0.0, lo - 0.1 * (hi - lo + 1e-9)), hi + 0.1 * (hi - lo + 1e-9))
     ax.set_xlabel(metric)
     ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def panel_plot(path: str | Path, rows: Sequence[Mapping], panel: str, x: str, y: str, curve: str,
+               err: str | None = None, marks: Mapping[str, float] | None = None, title: str = "",
+               columns: int = 3) -> Path:
+    """One panel per value of ``rows[panel]`` (first-seen order), ``y`` against ``x`` with one
+    curve per value of ``rows[curve]`` (error bars from ``err``); ``marks[panel]`` draws a dashed
+    vertical line (e.g. the nominal value)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    panels = list(dict.fromkeys(str(r[panel]) for r in rows))
+    curves = list(dict.fromkeys(str(r[curve]) for r in rows))
+    n_rows = -(-len(panels) // columns)
+    fig, axes = plt.subplots(n_rows, columns, figsize=(4 * columns, 3.2 * n_rows + 0.6), squeeze=False)
+    for ax, name in zip(axes.flat, panels):
+        for c in curves:
+            sel = sorted((r for r in rows if str(r[panel]) == name and str(r[curve]) == c), key=lambda r: float(r[x]))
+            ax.errorbar([float(r[x]) for r in sel], [float(r[y]) for r in sel],
+                        yerr=None if err is None else [float(r[err]) for r in sel], marker="o", ms=3, capsize=2,
+                        label=c)
+        if marks and name in marks:
+            ax.axvline(marks[name], color="grey", ls="--", lw=1)
+        ax.set_xlabel(name)
+        ax.set_ylabel(y)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=7)
+    fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

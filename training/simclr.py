@@ -190,21 +190,26 @@ class SimCLRTrainer:
     def make_views(self, events: Events, epoch: int, step: int) -> tuple[Events, Events]:
         """The two augmented views of ``events`` at (epoch, step), each drawn with its own
         generator seeded from (seed, view, epoch, step, rank)."""
-        keys = (epoch, step, distributed.rank())
-        g1 = torch.Generator().manual_seed(derive_seed(self.seed, _VIEW1, *keys))
-        g2 = torch.Generator().manual_seed(derive_seed(self.seed, _VIEW2, *keys))
-        return self.view1(events, g1), self.view2(events, g2)
+        return (self.view1(events, self.view_generator(_VIEW1, epoch, step)),
+                self.view2(events, self.view_generator(_VIEW2, epoch, step)))
+
+    def view_generator(self, view: int, epoch: int, step: int) -> torch.Generator:
+        """The generator of view ``view`` (1 or 2) at (epoch, step) on this rank."""
+        return torch.Generator().manual_seed(derive_seed(self.seed, view, epoch, step, distributed.rank()))
 
     # --------------------------------------------------------------- training
+    def loss(self, events: Events, epoch: int, step: int) -> Tensor:
+        """The NT-Xent loss of the two views of ``events`` at (epoch, step) (model in train mode)."""
+        v1, v2 = self.make_views(events, epoch, step)
+        z = self.net(cat_events(v1, v2))  # one forward pass for both views (one DDP reduction)
+        return nt_xent_distributed(z[:v1.num_events], z[v1.num_events:], self.temperature)
+
     def train_step(self, events: Events, epoch: int, step: int) -> float:
         """One optimiser step on ``events``; returns the loss (mean over ranks)."""
         if self.optimizer is None:
             raise RuntimeError("train_step: call prepare(steps_per_epoch) or fit(data) first")
-        events = events.to(self.device)
-        v1, v2 = self.make_views(events, epoch, step)
         self.net.train()
-        z = self.net(cat_events(v1, v2))  # one forward pass for both views (one DDP reduction)
-        loss = nt_xent_distributed(z[:v1.num_events], z[v1.num_events:], self.temperature)
+        loss = self.loss(events.to(self.device), epoch, step)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.history["lr"].append(self.optimizer.param_groups[0]["lr"])

@@ -1,0 +1,215 @@
+"""Are models trained with detector throws more robust to mis-modelled detector parameters?
+
+    python -m training.robustness --quick            # 2 CPU cores
+    python -m training.robustness --full             # a larger machine
+
+Three LArTPC classifiers (e, gamma, mu, pi, p), same training split, encoder and seed:
+
+* ``SimCLR + throws``: SimCLR pre-trained on views through :class:`systematics.DetectorThrow`
+  (all parameters thrown), frozen; linear head fitted on nominal-response features of the
+  training split (the linear classifier test of :mod:`training.ablation`);
+* ``supervised nominal``: encoder + head trained with cross entropy on the nominal response
+  (fresh diffusion and noise draws every step);
+* ``supervised nominal + throws``: the same, through ``DetectorThrow(p=0.5)`` (half of the
+  events of a step at thrown, half at nominal parameters).
+
+Each model is evaluated on the test split's deposits passed through the response at shifted
+parameters, one parameter at a time (efield, lifetime, diffusion_t, diffusion_l, birks_a,
+birks_k) on ``--grid`` points over its throw range (edges included) plus the nominal value,
+the others nominal. Every simulated test set uses the same diffusion and noise draws
+(generator seeded with :data:`training.tasks.EVALUATION_SEED`), so all models see the same
+events and a shift changes only the parameter. Per model and point: accuracy, its binomial
+error, the mean softmax score of the true class p_true, and against the nominal test set the
+mean over events of |p_true(shifted) - p_true(nominal)| and of the signed change.
+
+Writes ``points.csv`` (every grid point), ``table.md`` (per model and parameter: accuracy at
+the low edge, nominal, high edge, max |delta accuracy|, largest mean |delta p_true|) and
+``accuracy.png`` (one panel per parameter) under ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import time
+from pathlib import Path
+from typing import Callable
+
+import torch
+from torch import Tensor
+
+from augment import Events
+from augment._checks import check_int
+from systematics import DetectorParams, DetectorResponse, DetectorThrow
+from systematics.parameters import NOMINAL, RANGES
+from training.ablation import PROBE_L2, pretrain, probe
+from training.linear_eval import extract_features, fit_linear, train_test_split
+from training.report import panel_plot, write_csv
+from training.supervised import train_classifier
+from training.tasks import EVALUATION_SEED, LARTPC_GEOMETRY, PRESETS, Budget, LArTask, add_strength_arguments
+
+__all__ = ["PARAMETERS", "MODELS", "BUDGETS", "grid_values", "shifted_response", "score_shift", "run_study", "main"]
+
+PARAMETERS = ("efield", "lifetime", "diffusion_t", "diffusion_l", "birks_a", "birks_k")
+MODELS = ("SimCLR + throws (frozen, linear)", "supervised nominal", "supervised nominal + throws")
+BUDGETS = {"quick": PRESETS[("lartpc", "quick")], "full": PRESETS[("lartpc", "full")]}
+UNITS = {"efield": "kV/cm", "lifetime": "us", "diffusion_t": "cm^2/us", "diffusion_l": "cm^2/us", "birks_a": "",
+         "birks_k": "(kV/cm)(g/cm^2)/MeV"}
+
+Model = Callable[[Events], Tensor]  # events -> (B, K) logits
+
+
+def grid_values(name: str, points: int) -> list[float]:
+    """``points`` >= 2 evenly spaced values over RANGES[name] (edges included, rounded to 12
+    decimals) and the nominal value, sorted."""
+    if name not in PARAMETERS:
+        raise ValueError(f"name: expected one of {PARAMETERS}, got {name!r}")
+    if not isinstance(points, int) or isinstance(points, bool) or points < 2:
+        raise ValueError(f"points: expected an int >= 2 (the range edges), got {points!r}")
+    low, high = RANGES[name]
+    grid = torch.linspace(low, high, points, dtype=torch.float64).tolist()
+    return sorted({round(v, 12) for v in grid} | {NOMINAL[name]})
+
+
+def shifted_response(task: LArTask, deposits: Events, changes: dict[str, float]) -> Events:
+    """``deposits`` through the response with ``changes`` applied to the nominal parameters and
+    the evaluation's diffusion and noise draws (generator seeded with EVALUATION_SEED)."""
+    response = DetectorResponse(params=DetectorParams.nominal().replace(**changes), geometry=LARTPC_GEOMETRY,
+                                readout=task.readout)
+    return response(deposits, torch.Generator().manual_seed(EVALUATION_SEED))
+
+
+def true_score(logits: Tensor, labels: Tensor) -> Tensor:
+    """(B,) float64 softmax probability of each event's true class."""
+    return torch.softmax(logits.double(), 1).gather(1, labels[:, None])[:, 0]
+
+
+def score_shift(logits: Tensor, reference: Tensor, labels: Tensor) -> dict[str, float]:
+    """Accuracy (with binomial error sqrt(a (1 - a) / n)) and mean true-class score of ``logits``
+    (B, K); mean |delta p_true| and mean signed delta p_true against ``reference`` logits of the
+    same events."""
+    a = float((logits.argmax(1) == labels).double().mean())
+    p, p0 = true_score(logits, labels), true_score(reference, labels)
+    return {"accuracy": a, "accuracy_error": math.sqrt(a * (1 - a) / len(labels)), "mean_p_true": float(p.mean()),
+            "mean_abs_dp": float((p - p0).abs().mean()), "mean_dp": float((p - p0).mean())}
+
+
+def train_models(task: LArTask, deposits: Events, train: Tensor, test: Tensor, budget: Budget, seed: int,
+                 workdir: Path) -> tuple[dict[str, Model], dict[str, float]]:
+    """The three models (functions events -> logits), trained on the ``train`` rows of ``deposits``, and
+    each one's plain accuracy on the nominal test set (the ``test`` rows through
+    :meth:`LArTask.evaluation_view`): SimCLR's by the ablation's linear classifier test (``probe``),
+    the classifiers' by the argmax of their logits."""
+    train_deposits = deposits.index_select_events(train)
+    nominal_train = task.evaluation_view(train_deposits)
+    nominal_test = task.evaluation_view(deposits.index_select_events(test))
+    throws = DetectorThrow(geometry=LARTPC_GEOMETRY, readout=task.readout)
+    encoder = pretrain(task, throws, train_deposits, budget, seed, workdir / "simclr")
+    f_train = extract_features(encoder, nominal_train, batch_size=256)
+    clf = fit_linear(f_train, nominal_train.labels, task.num_classes, l2=PROBE_L2)
+    features = f_train.new_zeros(deposits.num_events, f_train.shape[1])
+    features[train], features[test] = f_train, extract_features(encoder, nominal_test, batch_size=256)
+    models: dict[str, Model] = {MODELS[0]: lambda ev: clf.logits(extract_features(encoder, ev, batch_size=256))}
+    plain = {MODELS[0]: probe(features, deposits, train, test, task.num_classes)["accuracy"]}
+    views = {MODELS[1]: task.nominal, MODELS[2]: DetectorThrow(geometry=LARTPC_GEOMETRY, readout=task.readout, p=0.5)}
+    for i, (name, view) in enumerate(views.items()):
+        torch.manual_seed(seed)
+        net = train_classifier(task.encoder(), task.num_classes, train_deposits, view, budget.epochs,
+                               budget.batch_size, budget.lr, seed, checkpoint_dir=workdir / f"supervised-{i}")
+        models[name] = lambda ev, net=net: extract_features(net, ev, batch_size=256)
+        plain[name] = float((models[name](nominal_test).argmax(1) == nominal_test.labels).double().mean())
+    return models, plain
+
+
+def sweep(task: LArTask, models: dict[str, Model], test_deposits: Events, points: int) -> list[dict]:
+    """One row per model, parameter and grid point (see :func:`score_shift`); deltas against the
+    nominal test set."""
+    labels = test_deposits.labels
+    nominal_test = task.evaluation_view(test_deposits)
+    reference = {name: model(nominal_test) for name, model in models.items()}
+    rows = []
+    for param in PARAMETERS:
+        for value in grid_values(param, points):
+            shifted = shifted_response(task, test_deposits, {param: value})
+            for name, model in models.items():
+                rows.append({"model": name, "parameter": param, "value": value, "nominal": value == NOMINAL[param],
+                             **score_shift(model(shifted), reference[name], labels)})
+    return rows
+
+
+def summary_table(rows: list[dict], plain: dict[str, float]) -> str:
+    """Markdown: per model and parameter the accuracy at the low edge, nominal (plain) and high edge,
+    the largest |accuracy - nominal| over the grid, and the largest mean |delta p_true| with its signed
+    mean at that point."""
+    lines = ["| model | parameter | acc. low edge | acc. nominal | acc. high edge | max abs. delta acc. "
+             "| max mean abs. delta p_true (signed) |", "|---" * 7 + "|"]
+    for name in plain:
+        for param in PARAMETERS:
+            sel = [r for r in rows if r["model"] == name and r["parameter"] == param]
+            worst = max(sel, key=lambda r: r["mean_abs_dp"])
+            d_acc = max(abs(r["accuracy"] - plain[name]) for r in sel)
+            lines.append(f"| {name} | {param} | {sel[0]['accuracy']:.3f} | {plain[name]:.3f} | "
+                         f"{sel[-1]['accuracy']:.3f} | {d_acc:.3f} | {worst['mean_abs_dp']:.3f} "
+                         f"({worst['mean_dp']:+.3f}) |")
+    return "\n".join(lines)
+
+
+def run_study(args: argparse.Namespace, budget: Budget, preset: str = "quick") -> dict:
+    """The whole study; writes ``points.csv``, ``table.md``, ``accuracy.png`` under ``args.out`` and
+    returns ``{"rows": ..., "nominal": plain nominal accuracy per model, "table": markdown}``."""
+    out = Path(args.out)
+    task = LArTask(args, budget)
+    start = time.perf_counter()
+    deposits = task.load(Path(args.data_dir), seed=args.data_seed, workers=args.workers)
+    generated = time.perf_counter() - start
+    train, test = (i.sort().values for i in train_test_split(deposits.num_events, budget.test_fraction, seed=0))
+    models, plain = train_models(task, deposits, train, test, budget, args.seed, out / "checkpoints")
+    trained = time.perf_counter() - start - generated
+    rows = sweep(task, models, deposits.index_select_events(test), args.grid)
+    n_test = len(test)
+    errors = ", ".join(f"{a:.3f} ± {math.sqrt(a * (1 - a) / n_test):.3f}" for a in plain.values())
+    n_params = sum(p.numel() for p in task.encoder().parameters())
+    header = (f"### LArTPC robustness ({preset}): {deposits.num_events} events ({budget.events_per_class} per class, "
+              f"{len(train)} train, {n_test} test), {budget.epochs} epochs, batch {budget.batch_size}, lr {budget.lr}, "
+              f"encoder {type(task.encoder()).__name__} with {n_params:,} parameters, seed {args.seed}, grid "
+              f"{args.grid} + nominal; data {generated:.0f} s, training {trained:.0f} s, total "
+              f"{time.perf_counter() - start:.0f} s on {torch.get_num_threads()} threads.\n"
+              f"Nominal accuracy ± binomial error sqrt(a(1-a)/n): {errors} (models in table order). "
+              f"Units: " + ", ".join(f"{k} {u}" for k, u in UNITS.items() if u) + ".")
+    table = header + "\n\n" + summary_table(rows, plain)
+    print(table, flush=True)
+    write_csv(out / "points.csv", rows)
+    (out / "table.md").write_text(table + "\n")
+    panel_plot(out / "accuracy.png", rows, "parameter", "value", "accuracy", "model", err="accuracy_error",
+               marks={k: NOMINAL[k] for k in PARAMETERS}, title="LArTPC: test accuracy at shifted detector parameters")
+    return {"rows": rows, "nominal": plain, "table": table}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m training.robustness", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", dest="preset", action="store_const", const="quick", help="2 CPU cores (default)")
+    size.add_argument("--full", dest="preset", action="store_const", const="full", help="a larger machine")
+    parser.add_argument("--out", default="runs/robustness", help="output folder (CSV, table, plot)")
+    parser.add_argument("--grid", type=int, default=5, help="points per parameter, range edges included (>= 2)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the models' initialisation and training")
+    parser.add_argument("--epochs", type=int, default=None, help="override the preset's epochs (all three models)")
+    parser.add_argument("--data-dir", default="data", help="where generated data are cached")
+    parser.add_argument("--data-seed", type=int, default=0, help="seed of the generated data set")
+    parser.add_argument("--workers", type=int, default=2, help="processes for data generation")
+    parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
+    add_strength_arguments(parser)  # the encoder's --pitch-cm
+    args = parser.parse_args(argv)
+    grid_values(PARAMETERS[0], args.grid)  # validates --grid before any work
+    torch.set_num_threads(args.threads)
+    preset = args.preset or "quick"
+    budget = BUDGETS[preset]
+    if args.epochs is not None:
+        budget = dataclasses.replace(budget, epochs=check_int("--epochs", args.epochs, 1))
+    return run_study(args, budget, preset)
+
+
+if __name__ == "__main__":
+    main()
