@@ -199,7 +199,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--data-dir", default="data", help="where generated data are cached")
     parser.add_argument("--data-seed", type=int, default=0, help="seed of the generated data set")
     parser.add_argument("--workers", type=int, default=2, help="processes for data generation")
-    parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch intra-op threads (1 is fastest for these small models on a shared 2-core machine)")
     add_strength_arguments(parser)  # the encoder's --pitch-cm
     args = parser.parse_args(argv)
     grid_values(PARAMETERS[0], args.grid)  # validates --grid before any work
