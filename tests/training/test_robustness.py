@@ -45,8 +45,12 @@ def test_bad_input():
 def test_study_end_to_end(tmp_path, monkeypatch):
     monkeypatch.setitem(robustness.BUDGETS, "quick", TINY)
     out = tmp_path / "runs"
-    result = robustness.main(["--out", str(out), "--data-dir", str(tmp_path / "data"), "--grid", "2",
-                              "--workers", "1", "--threads", "1"])
+    threads = torch.get_num_threads()
+    try:  # one thread: on a busy 2-core machine two threads make this 10x slower
+        result = robustness.main(["--out", str(out), "--data-dir", str(tmp_path / "data"), "--grid", "2",
+                                  "--workers", "1", "--threads", "1"])
+    finally:
+        torch.set_num_threads(threads)
     with open(out / "points.csv") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == len(MODELS) * len(PARAMETERS) * 3  # low edge, nominal, high edge
