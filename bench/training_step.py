@@ -20,29 +20,9 @@ import time
 import torch
 
 from augment import Compose, Events
+from bench.workloads import gun_batch, jet_batch
 from training.simclr import SimCLR, SimCLRTrainer
 from training.tasks import PRESETS, JetTask, LArTask, default_strengths
-
-
-def jet_batch(num: int = 256, mean_points: int = 50, seed: int = 0) -> Events:
-    """Jets of Poisson(mean_points) constituents, (eta, phi) ~ N(0, 0.3), pT ~ Exp(10 GeV)."""
-    g = torch.Generator().manual_seed(seed)
-    counts = torch.poisson(torch.full((num,), float(mean_points)), generator=g).long().clamp_min(1)
-    n = int(counts.sum())
-    batch = torch.repeat_interleave(torch.arange(num), counts)
-    return Events(0.3 * torch.randn(n, 2, generator=g), torch.empty(n, 1).exponential_(0.1, generator=g),
-                  batch, num, feature_names=("pT",))
-
-
-def lartpc_batch(num: int = 64, seed: int = 0) -> Events:
-    """``num`` toy-gun events (e, gamma, mu, pi, p in turn) as true deposits."""
-    from systematics.gun import generate
-
-    coords, feats, offsets, labels = generate(-(-num // 5), seed, progress=False)
-    counts = torch.from_numpy(offsets).diff()[:num]
-    n = int(counts.sum())
-    return Events(torch.from_numpy(coords[:n]), torch.from_numpy(feats[:n]),
-                  torch.repeat_interleave(torch.arange(num), counts), num, feature_names=("dE", "dx"))
 
 
 def _sync(device: torch.device) -> None:
@@ -91,7 +71,7 @@ def main() -> None:
     print(f"device {device}, torch {torch.__version__}, threads {torch.get_num_threads()}\n")
     print("| task | views | events | points | step (ms) | views (ms) | augmentation share |\n|---|---|---|---|---|---|---|")
     measure("jets", jet_batch(), jets, "all", device, args.steps)
-    deposits = lartpc_batch()
+    deposits = gun_batch()
     measure("lartpc", deposits, lartpc, "all", device, args.steps)
     measure("lartpc", deposits, lartpc, "none", device, args.steps)
     measure("lartpc", lartpc.evaluation_view(deposits), lartpc, "cards", device, args.steps)

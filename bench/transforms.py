@@ -36,7 +36,7 @@ import torch
 
 from augment import (CollinearSplit, Compose, EnergyScale, Events, LocalSmear, Rotate, SoftSmear, Transform,
                      Translate, VoxelDrop)
-from bench.training_step import jet_batch, lartpc_batch
+from bench.workloads import jet_batch, voxel_batch
 
 TARGET_LOOP = {"voxels": 20.0, "jets": 100.0}
 TARGET_FLOOR = 5.0
@@ -142,7 +142,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
-    workloads = [("voxels", lartpc_batch(args.voxel_events, args.voxel_points).to(device), voxel_pipeline()),
+    workloads = [("voxels", voxel_batch(args.voxel_events, args.voxel_points).to(device), voxel_pipeline()),
                  ("jets", jet_batch(args.jets, args.constituents).to(device), jet_pipeline())]
     print(f"torch {torch.__version__}, device {device}, threads {torch.get_num_threads()}, "
           f"median of {args.repeats} after {args.warmup} warm-up calls")
