@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Callable, Sequence
 
 import torch
@@ -33,10 +34,10 @@ def check_pair(name: str, value: Sequence[float], what: str = "(low, high)") -> 
 
 
 def check_int(name: str, value: int, low: int = 0) -> int:
-    """An int (not a bool) >= ``low``."""
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+    """An integer (Python or numpy, not a bool) >= ``low``, returned as a Python int."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
         raise ValueError(f"{name}: expected an int >= {low}, got {value!r}")
-    return value
+    return int(value)
 
 
 def check_range(name: str, value: Sequence[float], lower: float = -math.inf) -> tuple[float, float]:

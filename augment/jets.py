@@ -15,7 +15,7 @@ from torch import Tensor
 
 from augment import functional as F
 from augment._base import Transform, check_probability, gated
-from augment._checks import check_column, check_float_coords, check_param, check_positive
+from augment._checks import check_column, check_float_coords, check_int, check_param, check_positive
 from augment._events import Events
 from augment._random import normal, uniform
 
@@ -157,9 +157,7 @@ class KeepHardest(_JetPreprocessing):
 
     def __init__(self, n: int) -> None:
         super().__init__()
-        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-            raise ValueError(f"n: expected an int >= 0, got {n!r}")
-        self.n = n
+        self.n = check_int("n", n, 0)
 
     def apply(self, events: Events, params: dict[str, Tensor]) -> Events:
         check_jets(events)

@@ -6,7 +6,7 @@ import torch
 from torch import Tensor
 
 from augment._base import Transform, _check_events
-from augment._checks import check_float_coords, check_param
+from augment._checks import check_float_coords, check_int, check_param
 from augment._events import Events
 from augment._random import GeneratorLike, normal, randint
 from systematics.functional.chain import detector_response
@@ -42,8 +42,7 @@ class DetectorResponse(Transform):
                                  ("readout", readout, ReadoutConfig)):
             if value is not None and not isinstance(value, cls):
                 raise TypeError(f"{name}: expected a {cls.__name__}, got {type(value).__name__}")
-        if not isinstance(diffusion_samples, int) or isinstance(diffusion_samples, bool) or diffusion_samples < 1:
-            raise ValueError(f"diffusion_samples: expected an int >= 1, got {diffusion_samples!r}")
+        check_int("diffusion_samples", diffusion_samples, 1)
         self.params = DetectorParams.nominal() if params is None else params
         self.geometry = DriftGeometry() if geometry is None else geometry
         self.readout = ReadoutConfig() if readout is None else readout

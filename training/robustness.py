@@ -65,8 +65,7 @@ def grid_values(name: str, points: int) -> list[float]:
     decimals) and the nominal value, sorted."""
     if name not in PARAMETERS:
         raise ValueError(f"name: expected one of {PARAMETERS}, got {name!r}")
-    if not isinstance(points, int) or isinstance(points, bool) or points < 2:
-        raise ValueError(f"points: expected an int >= 2 (the range edges), got {points!r}")
+    check_int("points", points, 2)  # the range edges
     low, high = RANGES[name]
     grid = torch.linspace(low, high, points, dtype=torch.float64).tolist()
     return sorted({round(v, 12) for v in grid} | {NOMINAL[name]})

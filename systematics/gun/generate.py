@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from augment._checks import check_range
+from augment._checks import check_int, check_range
 from systematics.gun.config import GunConfig
 from systematics.gun.tracking import simulate_batch
 from systematics.particles import PARTICLE_CLASSES
@@ -79,12 +79,8 @@ def generate(n_per_class: int, seed: int, classes: Sequence[str] = PARTICLE_CLAS
     Returns (coords (N, 3) float32 cm, feats (N, 2) float32 columns dE (MeV), dx (cm),
     offsets (B + 1,) int64, labels (B,) int64 indexing PARTICLE_CLASSES).
     """
-    if not isinstance(n_per_class, int) or isinstance(n_per_class, bool) or n_per_class < 0:
-        raise ValueError(f"n_per_class: expected an int >= 0, got {n_per_class!r}")
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed: expected an int >= 0, got {seed!r}")
-    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
-        raise ValueError(f"workers: expected an int >= 1, got {workers!r}")
+    n_per_class, seed, workers = (check_int("n_per_class", n_per_class, 0), check_int("seed", seed, 0),
+                                  check_int("workers", workers, 1))
     classes = [classes] if isinstance(classes, str) else list(classes)
     unknown = [name for name in classes if name not in PARTICLE_CLASSES]
     if not classes or unknown or len(set(classes)) != len(classes):

@@ -23,13 +23,13 @@ from collections import deque
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
-from numbers import Integral
 from pathlib import Path
 from typing import Iterator, Sequence
 
 import numpy as np
 import torch
 
+from augment._checks import check_int
 from augment._events import Events
 from augment.h5 import read_events, write_events
 from training.datasets._pythia import PROCESSES, Chunk, check_process, chunk_seed, generate_chunk, pythia_settings
@@ -73,8 +73,7 @@ class TopTaggingConfig:
                 raise ValueError(f"{name}: expected a finite value > 0, got {value}")
         for name in ("max_constituents", "events_per_chunk"):
             value = getattr(self, name)
-            if not isinstance(value, Integral) or value < 1:
-                raise ValueError(f"{name}: expected an integer >= 1, got {value!r}")
+            check_int(name, value, 1)
 
 
 def generate_top_tagging(
@@ -93,12 +92,7 @@ def generate_top_tagging(
     in chunk order are kept, so the file depends on ``seed`` and ``config`` only, not on
     ``workers`` (processes running chunks in parallel). Returns the path."""
     config = TopTaggingConfig() if config is None else config
-    if not isinstance(n_jets, Integral) or n_jets < 1:
-        raise ValueError(f"n_jets: expected an integer >= 1, got {n_jets!r}")
-    if not isinstance(seed, Integral) or seed < 0:
-        raise ValueError(f"seed: expected an integer >= 0, got {seed!r}")
-    if not isinstance(workers, Integral) or workers < 1:
-        raise ValueError(f"workers: expected an integer >= 1, got {workers!r}")
+    n_jets, seed, workers = check_int("n_jets", n_jets, 1), check_int("seed", seed, 0), check_int("workers", workers, 1)
     if len(processes) == 0 or len(set(processes)) != len(processes):
         raise ValueError(f"processes: expected distinct names from {PROCESSES}, got {processes!r}")
     for process in processes:
@@ -188,8 +182,8 @@ def load_jets(path: str | os.PathLike, n_constituents: int | None = 200, preproc
     pT-weighted axis, wrap phi, keep the ``n_constituents`` hardest). ``preprocess=False``
     returns the absolute (eta, phi) as stored, cut to the ``n_constituents`` hardest (the file
     is sorted by pT). ``n_constituents=None`` keeps all."""
-    if n_constituents is not None and (not isinstance(n_constituents, Integral) or n_constituents < 1):
-        raise ValueError(f"n_constituents: expected an integer >= 1 or None, got {n_constituents!r}")
+    if n_constituents is not None:
+        check_int("n_constituents", n_constituents, 1)
     events = read_events(path)
     if preprocess:
         from augment.jets import preprocess_jets
