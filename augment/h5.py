@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -29,6 +28,7 @@ import torch
 from torch import Tensor
 
 from augment._events import Events
+from augment._files import atomic_path
 
 FORMAT = "hep-augment-ragged/1"
 
@@ -66,29 +66,20 @@ def write_events(
     if len(labels) and not 0 <= labels.min() <= labels.max() < len(label_names):
         raise ValueError(f"labels: expected values in [0, {len(label_names)}) to index label_names")
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        with h5py.File(tmp, "w") as f:
-            f.attrs["format"] = FORMAT
-            f.attrs["settings"] = json.dumps(settings, sort_keys=True, default=str)
-            f.attrs["label_names"] = json.dumps(list(label_names))
-            for name, data, names, units in (("coords", coords, coord_names, coord_units),
-                                             ("feats", feats, feature_names, feature_units)):
-                chunks = (max(1, min(chunk_rows, len(data))), data.shape[1]) if len(data) else None
-                ds = f.create_dataset(name, data=data, chunks=chunks, compression="gzip" if chunks else None,
-                                      shuffle=bool(chunks))
-                ds.attrs["names"] = json.dumps(list(names))
-                ds.attrs["units"] = json.dumps(list(units))
-            f.create_dataset("offsets", data=offsets)
-            f.create_dataset("labels", data=labels)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        f.attrs["format"] = FORMAT
+        f.attrs["settings"] = json.dumps(settings, sort_keys=True, default=str)
+        f.attrs["label_names"] = json.dumps(list(label_names))
+        for name, data, names, units in (("coords", coords, coord_names, coord_units),
+                                         ("feats", feats, feature_names, feature_units)):
+            chunks = (max(1, min(chunk_rows, len(data))), data.shape[1]) if len(data) else None
+            ds = f.create_dataset(name, data=data, chunks=chunks, compression="gzip" if chunks else None,
+                                  shuffle=bool(chunks))
+            ds.attrs["names"] = json.dumps(list(names))
+            ds.attrs["units"] = json.dumps(list(units))
+        f.create_dataset("offsets", data=offsets)
+        f.create_dataset("labels", data=labels)
+    return Path(path)
 
 
 def _as_numpy(name: str, x: np.ndarray | Tensor, dtype, ndim: int) -> np.ndarray:

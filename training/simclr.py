@@ -19,7 +19,6 @@ from __future__ import annotations
 import itertools
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -31,6 +30,7 @@ from tqdm.auto import tqdm
 from augment._base import Transform
 from augment._checks import check_int, check_nonnegative, check_positive
 from augment._events import Events
+from augment._files import atomic_path
 from training import distributed
 from training.losses import nt_xent_distributed
 
@@ -77,18 +77,8 @@ def cat_events(a: Events, b: Events) -> Events:
 def save_atomic(obj: object, path: str | os.PathLike) -> None:
     """``torch.save`` to a temporary file in the same directory, then ``os.replace``:
     ``path`` holds either the previous or the new checkpoint, never a partial one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
 
 
 class SimCLRTrainer:
