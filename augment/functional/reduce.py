@@ -3,10 +3,12 @@ gather of per-event values to points."""
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor
 
-__all__ = ["event_offsets", "event_sum", "event_mean", "to_points"]
+__all__ = ["event_offsets", "event_sum", "event_mean", "to_points", "unique_rows"]
 
 
 def event_offsets(batch: Tensor, num_events: int) -> Tensor:
@@ -40,3 +42,24 @@ def event_mean(values: Tensor, batch: Tensor, num_events: int, weights: Tensor |
         sums = event_sum(values * w[:, None], batch, num_events)
     safe = torch.where(total == 0, torch.ones_like(total), total)
     return torch.where((total == 0)[:, None], torch.zeros_like(sums), sums / safe[:, None])
+
+
+def unique_rows(keys: Tensor) -> tuple[Tensor, Tensor]:
+    """``torch.unique(keys, dim=0, return_inverse=True)`` for (N, K) int64 rows, same result.
+
+    When the rows' value ranges fit, each row is packed into one int64 (mixed radix, first column
+    most significant, so the order is the same lexicographic order) and a 1-D unique does the
+    work: much faster than ``unique(dim=0)`` (~10x on 2M rows, see bench/detector.py)."""
+    if keys.shape[0] == 0:
+        return torch.unique(keys, dim=0, return_inverse=True)
+    low = keys.min(0).values
+    spans = [hi - lo + 1 for hi, lo in zip(keys.max(0).values.tolist(), low.tolist())]  # Python ints: no overflow
+    if math.prod(spans) >= 2 ** 63:
+        return torch.unique(keys, dim=0, return_inverse=True)
+    packed = keys[:, 0] - low[0]
+    for j in range(1, keys.shape[1]):  # Horner: packed = packed * span_j + column j
+        packed.mul_(spans[j]).add_(keys[:, j] - low[j])
+    unique, inverse = torch.unique(packed, sorted=True, return_inverse=True)
+    rows = keys.new_empty(len(unique), keys.shape[1])
+    rows[inverse] = keys  # duplicates write identical rows
+    return rows, inverse

@@ -26,6 +26,8 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
+from augment.functional.reduce import event_mean, unique_rows
+
 __all__ = ["voxel_keys", "kernel_offsets", "submanifold_map", "downsample_map", "apply_kernel_map", "global_pool"]
 
 KernelMap = list[tuple[Tensor, Tensor]]
@@ -117,16 +119,7 @@ def downsample_map(coords: Tensor, batch: Tensor, stride: int = 2) -> tuple[Tens
     if not isinstance(stride, int) or isinstance(stride, bool) or stride < 1:
         raise ValueError(f"stride: expected an int >= 1, got {stride!r}")
     down = torch.div(coords, stride, rounding_mode="floor")
-    if len(coords) == 0:
-        out_idx = batch
-        unique = torch.cat([batch[:, None], down], 1)
-    else:
-        # Unique over int64 keys (increasing in (batch, x, y, z)) instead of the much slower
-        # row-wise torch.unique(dim=0); each output row is then written by its inputs.
-        lower, size = _box(down, batch, 0)
-        keys, out_idx = torch.unique(voxel_keys(batch, down, lower, size), return_inverse=True)
-        unique = down.new_empty(len(keys), 4)
-        unique[out_idx] = torch.cat([batch[:, None], down], 1)
+    unique, out_idx = unique_rows(torch.cat([batch[:, None], down], 1))
     rel = coords - stride * down
     k = (rel[:, 0] * stride + rel[:, 1]) * stride + rel[:, 2]
     k_sorted, order = torch.sort(k, stable=True)
@@ -158,9 +151,7 @@ def global_pool(feats: Tensor, batch: Tensor, num_events: int, mode: str = "mean
     """Per-event mean or max of ``feats`` rows: (num_events, C). Empty events give 0."""
     if mode not in ("mean", "max"):
         raise ValueError(f"mode: expected 'mean' or 'max', got {mode!r}")
-    out = feats.new_zeros(num_events, feats.shape[1])
-    if mode == "max":
-        index = batch[:, None].expand_as(feats)
-        return out.scatter_reduce(0, index, feats, "amax", include_self=False)
-    counts = torch.bincount(batch, minlength=num_events).clamp_(min=1).to(feats.dtype)
-    return out.index_add_(0, batch, feats) / counts[:, None]
+    if mode == "mean":
+        return event_mean(feats, batch, num_events)
+    index = batch[:, None].expand_as(feats)
+    return feats.new_zeros(num_events, feats.shape[1]).scatter_reduce(0, index, feats, "amax", include_self=False)
