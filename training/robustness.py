@@ -41,15 +41,15 @@ from torch import Tensor
 
 from augment import Events
 from augment._checks import check_int
-from systematics import DetectorParams, DetectorResponse, DetectorThrow
+from systematics import DetectorThrow
 from systematics.parameters import NOMINAL, RANGES
 from training.ablation import PROBE_L2, pretrain, probe
 from training.linear_eval import extract_features, fit_linear, train_test_split
 from training.report import panel_plot, write_csv
 from training.supervised import train_classifier
-from training.tasks import EVALUATION_SEED, LARTPC_GEOMETRY, PRESETS, Budget, LArTask, add_strength_arguments
+from training.tasks import LARTPC_GEOMETRY, PRESETS, Budget, LArTask, add_strength_arguments
 
-__all__ = ["PARAMETERS", "MODELS", "BUDGETS", "grid_values", "shifted_response", "score_shift", "run_study", "main"]
+__all__ = ["PARAMETERS", "MODELS", "BUDGETS", "grid_values", "score_shift", "run_study", "main"]
 
 PARAMETERS = ("efield", "lifetime", "diffusion_t", "diffusion_l", "birks_a", "birks_k")
 MODELS = ("SimCLR + throws (frozen, linear)", "supervised nominal", "supervised nominal + throws")
@@ -69,14 +69,6 @@ def grid_values(name: str, points: int) -> list[float]:
     low, high = RANGES[name]
     grid = torch.linspace(low, high, points, dtype=torch.float64).tolist()
     return sorted({round(v, 12) for v in grid} | {NOMINAL[name]})
-
-
-def shifted_response(task: LArTask, deposits: Events, changes: dict[str, float]) -> Events:
-    """``deposits`` through the response with ``changes`` applied to the nominal parameters and
-    the evaluation's diffusion and noise draws (generator seeded with EVALUATION_SEED)."""
-    response = DetectorResponse(params=DetectorParams.nominal().replace(**changes), geometry=LARTPC_GEOMETRY,
-                                readout=task.readout)
-    return response(deposits, torch.Generator().manual_seed(EVALUATION_SEED))
 
 
 def true_score(logits: Tensor, labels: Tensor) -> Tensor:
@@ -130,7 +122,7 @@ def sweep(task: LArTask, models: dict[str, Model], test_deposits: Events, points
     rows = []
     for param in PARAMETERS:
         for value in grid_values(param, points):
-            shifted = shifted_response(task, test_deposits, {param: value})
+            shifted = task.evaluation_view(test_deposits, **{param: value})
             for name, model in models.items():
                 rows.append({"model": name, "parameter": param, "value": value, "nominal": value == NOMINAL[param],
                              **score_shift(model(shifted), reference[name], labels)})

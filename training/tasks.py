@@ -23,7 +23,7 @@ from torch import Tensor, nn
 from augment import (Compose, Cutout, EnergyScale, Events, CollinearSplit, LocalSmear, Rotate, SoftSmear,
                      Transform, Translate, VoxelDrop)
 from augment.functional import event_mean
-from systematics import DetectorResponse, DetectorThrow, DriftGeometry, ReadoutConfig
+from systematics import DetectorParams, DetectorResponse, DetectorThrow, DriftGeometry, ReadoutConfig
 
 __all__ = ["Budget", "PRESETS", "JetTask", "LArTask", "TASKS", "add_strength_arguments", "default_strengths",
            "LARTPC_GEOMETRY", "EVALUATION_SEED"]
@@ -160,9 +160,12 @@ class LArTask:
             generate_file(path, self.budget.events_per_class, seed, workers=workers)
         return read_events(path)
 
-    def evaluation_view(self, events: Events) -> Events:
-        """The nominal detector, with fixed diffusion and noise draws."""
-        return self.nominal(events, torch.Generator().manual_seed(EVALUATION_SEED))
+    def evaluation_view(self, events: Events, **changes: float) -> Events:
+        """The nominal detector, or with ``changes`` (DetectorParams fields, e.g. ``lifetime=500.0`` us)
+        applied to it, always with the same diffusion and noise draws (seeded by EVALUATION_SEED)."""
+        response = self.nominal if not changes else DetectorResponse(
+            params=DetectorParams.nominal().replace(**changes), geometry=LARTPC_GEOMETRY, readout=self.readout)
+        return response(events, torch.Generator().manual_seed(EVALUATION_SEED))
 
     def encoder(self) -> nn.Module:
         from training.encoders import SparseResNet
