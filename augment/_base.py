@@ -23,6 +23,7 @@ from typing import Any, Sequence
 import torch
 from torch import Tensor
 
+from augment._checks import check_events
 from augment._events import Events
 from augment._random import GeneratorLike, as_generator, bernoulli, uniform
 from augment.functional.reduce import to_points
@@ -59,7 +60,7 @@ class Transform:
     def sample(self, events: Events, generator: GeneratorLike = None, gate: Tensor | None = None) -> Params:
         """Draw parameters for ``events``. ``gate`` (B,) bool, from an enclosing
         container, restricts which events may be transformed."""
-        _check_events(events)
+        check_events(events)
         generator = as_generator(generator)
         apply = bernoulli((events.num_events,), self.p, generator, events.device)
         if gate is not None:
@@ -94,11 +95,6 @@ def gated(events: Events, gate: Tensor, new: Tensor, old: Tensor) -> Tensor:
     return torch.where(to_points(gate, events.batch).reshape(-1, *(1,) * (new.dim() - 1)), new, old)
 
 
-def _check_events(events: Events) -> None:
-    if not isinstance(events, Events):
-        raise TypeError(f"events: expected augment.Events, got {type(events).__name__}")
-
-
 def _check_transforms(transforms: Sequence[Transform]) -> list[Transform]:
     transforms = list(transforms)
     for i, t in enumerate(transforms):
@@ -119,7 +115,7 @@ class Compose(Transform):
         return self.sample_apply(events, generator, gate)[1]
 
     def sample_apply(self, events, generator=None, gate=None):
-        _check_events(events)
+        check_events(events)
         generator = as_generator(generator)
         all_params = []
         for t in self.transforms:
@@ -147,7 +143,7 @@ class RandomApply(Compose):
         self.p = check_probability("p", p)
 
     def sample_apply(self, events, generator=None, gate=None):
-        _check_events(events)
+        check_events(events)
         generator = as_generator(generator)
         mine = bernoulli((events.num_events,), self.p, generator, events.device)
         return super().sample_apply(events, generator, mine if gate is None else mine & gate)
@@ -187,7 +183,7 @@ class SomeOf(Compose):
         return ranks < count[:, None]
 
     def sample_apply(self, events, generator=None, gate=None):
-        _check_events(events)
+        check_events(events)
         generator = as_generator(generator)
         chosen = self._choose(events.num_events, generator, events.device)
         all_params = []

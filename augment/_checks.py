@@ -12,6 +12,12 @@ from torch import Tensor
 from augment._events import Events
 
 
+def check_events(events: Events) -> None:
+    """``events`` is an :class:`augment.Events` (TypeError otherwise)."""
+    if not isinstance(events, Events):
+        raise TypeError(f"events: expected augment.Events, got {type(events).__name__}")
+
+
 def check_nonnegative(name: str, value: float) -> float:
     if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) or value < 0:
         raise ValueError(f"{name}: expected a finite number >= 0, got {value!r}")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from augment._base import Transform, _check_events
-from augment._checks import check_float_coords, check_int, check_param
+from augment._base import Transform
+from augment._checks import check_events, check_float_coords, check_int, check_param
 from augment._events import Events
 from augment._random import GeneratorLike, normal, randint
 from systematics.functional.chain import detector_response
@@ -91,7 +91,7 @@ class DetectorResponse(Transform):
 
 def check_deposits(events: Events) -> None:
     """True deposits only: floating (x, y, z) coords and feats ("dE", "dx")."""
-    _check_events(events)
+    check_events(events)
     if events.feature_names != DEPOSIT_FEATURES:
         raise ValueError(f"feature_names: expected {DEPOSIT_FEATURES} (true deposits, MeV and cm), got "
                          f"{events.feature_names} (a detector response applies once, to true deposits)")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from augment._checks import check_int, check_nonnegative
+from augment._checks import check_events, check_int, check_nonnegative
 from augment._events import Events
 
 __all__ = ["extract_features", "train_test_split", "LinearClassifier", "fit_linear", "roc_curve", "roc_auc",
@@ -32,8 +32,7 @@ def extract_features(encoder: nn.Module, events: Events, batch_size: int = 1024)
     """(B, F) features of all events, computed in eval mode in chunks of ``batch_size``
     events on the encoder's device; returned on ``events``' device. The encoder's
     train/eval mode is restored afterwards."""
-    if not isinstance(events, Events):
-        raise TypeError(f"events: expected augment.Events, got {type(events).__name__}")
+    check_events(events)
     check_int("batch_size", batch_size, 1)
     param = next(encoder.parameters(), None)
     device = events.device if param is None else param.device

@@ -44,7 +44,7 @@ from typing import Sequence
 import torch
 from torch import Tensor, nn
 
-from augment._checks import check_column
+from augment._checks import check_column, check_events
 from augment._events import Events
 
 __all__ = ["JetTransformer"]
@@ -85,8 +85,7 @@ class JetTransformer(nn.Module):
         self.out_features = dims[-1]
 
     def forward(self, events: Events) -> Tensor:
-        if not isinstance(events, Events):
-            raise TypeError(f"events: expected augment.Events, got {type(events).__name__}")
+        check_events(events)
         if events.coords.shape[1] != 2 or not events.coords.is_floating_point():
             raise ValueError(f"events.coords: expected float (eta, phi) of shape (N, 2), got "
                              f"{events.coords.dtype} {tuple(events.coords.shape)}")

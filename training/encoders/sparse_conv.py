@@ -16,7 +16,7 @@ from typing import Sequence
 import torch
 from torch import Tensor, nn
 
-from augment._checks import check_positive
+from augment._checks import check_events, check_positive
 from augment._events import Events
 from training.encoders.functional.sparse_conv import (
     KernelMap,
@@ -146,8 +146,7 @@ class SparseResNet(nn.Module):
 
     def voxelize(self, events: Events) -> Events:
         """Int64 voxel sites with the input feature ``log1p(feats / feature_scale)``."""
-        if not isinstance(events, Events):
-            raise TypeError(f"events: expected augment.Events, got {type(events).__name__}")
+        check_events(events)
         if events.coords.shape[1] != 3 or events.feats.shape[1] != self.in_channels:
             raise ValueError(f"events: expected D = 3 and C = {self.in_channels}, got D = "
                              f"{events.coords.shape[1]}, C = {events.feats.shape[1]}")
