@@ -11,12 +11,11 @@ wall time of ``--repeats`` runs (draws + response) and the ratio loop / batched.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import torch
 
 from augment import DetectorThrow, Events
+from bench.timing import median_times
 
 
 def synthetic_events(num_events: int, tracks: int = 10, steps: int = 100, seed: int = 0) -> Events:
@@ -31,12 +30,6 @@ def synthetic_events(num_events: int, tracks: int = 10, steps: int = 100, seed: 
     dE = 0.63 * (1 + torch.empty(num_events, tracks * steps).exponential_(3.0, generator=g))  # MeV per 0.3 cm
     feats = torch.stack([dE, torch.full_like(dE, 0.3)], -1)
     return Events.from_list(list(coords), list(feats), feature_names=("dE", "dx"))
-
-
-def timed(fn) -> float:
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
 
 
 def main() -> None:
@@ -65,24 +58,14 @@ def time_both(throw: DetectorThrow, events: Events, repeats: int) -> tuple[float
     """Median seconds of the batched throw and of the same throw applied event by event."""
     singles = [events.index_select_events(torch.tensor([i])) for i in range(events.num_events)]
 
-    def sync():
-        if events.device.type == "cuda":
-            torch.cuda.synchronize()
-
-    def batched():
-        throw(events, torch.Generator().manual_seed(0))
-        sync()
-
     def loop():
         g = torch.Generator().manual_seed(0)
         for single in singles:
             throw(single, g)
-        sync()
 
-    batched(), loop()  # warm-up
-    # Interleaved, so both see the same load on a shared machine.
-    times = [(timed(batched), timed(loop)) for _ in range(repeats)]
-    return statistics.median(t for t, _ in times), statistics.median(t for _, t in times)
+    times = median_times({"batched": lambda: throw(events, torch.Generator().manual_seed(0)), "loop": loop},
+                         repeats, warmup=1, device=events.device)
+    return times["batched"], times["loop"]
 
 
 if __name__ == "__main__":

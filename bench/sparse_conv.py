@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import time
-from typing import Callable
 
 import torch
 from torch import Tensor, nn
 
 from augment import Events
+from bench.timing import median_times
 from training.encoders import SparseResNet
 
 
@@ -75,16 +73,6 @@ def to_dense(ev: Events, grid: int) -> Tensor:
     return dense
 
 
-def median_time(step: Callable[[], Tensor], repeat: int) -> float:
-    step().sum().backward()  # warm-up
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        step().sum().backward()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=4)
@@ -103,16 +91,17 @@ def main() -> None:
 
     ev = track_events(args.events, args.tracks, args.points, args.grid, seed=0)
     model = SparseResNet(1)
-    results = {"pure PyTorch sparse": median_time(lambda: model(ev), args.repeat)}
+    steps = {"pure PyTorch sparse": lambda: model(ev).sum().backward()}
     try:
         from training.encoders.minkowski_backend import MinkowskiResNet
 
         me_model = MinkowskiResNet(model)
-        results["MinkowskiEngine"] = median_time(lambda: me_model(ev), args.repeat)
+        steps["MinkowskiEngine"] = lambda: me_model(ev).sum().backward()
     except ImportError as err:
         print(f"MinkowskiEngine: skipped ({str(err).split(':')[0]})")
     dense_model, dense = DenseResNet(), to_dense(ev, args.grid)
-    results["dense conv3d"] = median_time(lambda: dense_model(dense), args.repeat)
+    steps["dense conv3d"] = lambda: dense_model(dense).sum().backward()
+    results = median_times(steps, args.repeat, warmup=1, device=torch.device("cpu"))
 
     occupancy = ev.num_points / (args.events * args.grid**3)
     print(f"batch: {args.events} events, {ev.num_points} voxels in {args.grid}^3 grids "

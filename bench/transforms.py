@@ -28,14 +28,13 @@ beforehand) and the per-event loop (sample + apply).
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from typing import Callable
 
 import torch
 
 from augment import (CollinearSplit, Compose, EnergyScale, Events, LocalSmear, Rotate, SoftSmear, Transform,
                      Translate, VoxelDrop)
+from bench.timing import median_times
 from bench.workloads import jet_batch, voxel_batch
 
 TARGET_LOOP = {"voxels": 20.0, "jets": 100.0}
@@ -48,23 +47,6 @@ def voxel_pipeline() -> Compose:
 
 def jet_pipeline() -> Compose:
     return Compose([Rotate(), Translate(0.1), CollinearSplit(0.1), SoftSmear(), EnergyScale()])
-
-
-def median_times(fns: dict[str, Callable[[], object]], repeats: int, warmup: int,
-                 device: torch.device) -> dict[str, float]:
-    """Median wall time (s) of each of ``fns`` over ``repeats`` calls after ``warmup`` calls.
-
-    The functions take turns (round robin), so load changes on a shared machine hit all alike."""
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    for i in range(warmup + repeats):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            if device.type == "cuda":
-                torch.cuda.synchronize(device)
-            if i >= warmup:
-                times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def split_events(events: Events) -> list[Events]:
