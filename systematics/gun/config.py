@@ -10,8 +10,8 @@ import numpy as np
 from augment._checks import check_nonnegative, check_positive, check_range
 
 # Positions of the settings in the float64 array the jitted code reads (GunConfig.to_array).
-(VOLUME_LOW, VOLUME_HIGH, STEP_CM, STEP_FRACTION, TRACKING_CUT, ELECTRON_CUT, BREMS_CUT, PAIR_CUT,
- PAIR_LENGTH, COMPTON_LENGTH, PROTON_LAMBDA, PION_LAMBDA, INVISIBLE_MAX, MU_PLUS, PI_PLUS, STRAGGLING) = range(16)
+(VOLUME_LOW, VOLUME_HIGH, STEP_CM, STEP_FRACTION, TRACKING_CUT, ELECTRON_CUT, BREMS_CUT, PHOTON_CUT,
+ PROTON_LAMBDA, PION_LAMBDA, INVISIBLE_MAX, MU_PLUS, PI_PLUS, STRAGGLING) = range(14)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,17 +23,20 @@ class GunConfig:
       dropped and a particle is no longer tracked once it leaves it (its energy escapes).
     * ``step_cm``: maximum step of charged tracks; ``step_fraction``: a step also loses at
       most this fraction of the kinetic energy (shorter steps near the end of range).
-    * ``straggling``: each step's loss gets a Gaussian Bohr fluctuation (:func:`.dedx.bohr_sigma`,
-      0.31 MeV RMS per cm^(1/2)) around the mean Bethe-Bloch loss, truncated to [0, T] (so the
-      mean shifts slightly near those bounds); False: every step deposits the mean loss (CSDA).
+    * ``straggling``: each step's loss is drawn from the Landau-Vavilov distribution of the step
+      (:mod:`.straggling`: PDG/Bichsel most probable loss and width, tail truncated so that the
+      mean is the Bethe-Bloch or, for e+-, the Berger-Seltzer loss; Gaussian for thick steps),
+      capped at T; False: every step deposits the mean loss (CSDA).
     * ``tracking_cut_mev`` (mu, pi, p) / ``electron_cut_mev`` (e+-): below it the rest of
       the kinetic energy is deposited in one point.
     * ``brems_cut_mev``: bremsstrahlung photons below it are not produced (their < 0.1 MeV/cm
-      share of the loss is neglected); ``pair_cut_mev``: photons above it convert to e+e-
-      after an exponential path of mean ``pair_length_cm`` (9/7 X0 = 18 cm, PDG high-energy
-      limit); photons below it deposit all their energy in one point after an exponential
-      path of mean ``compton_length_cm`` (toy for Compton/photoelectric; 20 cm, unverified:
-      NIST XCOM argon gives ~13-27 cm between 1 and 10 MeV).
+      share of the loss is neglected). Photons above ``photon_cut_mev`` (>= 1 MeV) travel
+      exponential paths of the NIST XCOM attenuation length of their energy (:mod:`.photons`)
+      and then pair-convert (e+e- along the photon), Compton-scatter (Klein-Nishina: the photon
+      goes on, the electron is tracked) or are absorbed (photoelectric), in proportion to the
+      XCOM cross-sections; photons below the cut deposit all their energy in one point after an
+      exponential path of the XCOM attenuation length at the cut (11.6 cm at 1 MeV; toy for the
+      sub-MeV Compton chain).
     * ``proton_interaction_length_cm`` (85.8 cm, PDG nuclear interaction length) and
       ``pion_interaction_length_cm`` (60 cm, unverified, physics.md: 50-80 cm near the
       Delta): math.inf switches hadronic interactions off. At an interaction a fraction
@@ -58,9 +61,7 @@ class GunConfig:
     tracking_cut_mev: float = 1.0
     electron_cut_mev: float = 1.0
     brems_cut_mev: float = 1.0
-    pair_cut_mev: float = 10.0
-    pair_length_cm: float = 18.0
-    compton_length_cm: float = 20.0
+    photon_cut_mev: float = 1.0
     proton_interaction_length_cm: float = 85.8
     pion_interaction_length_cm: float = 60.0
     invisible_fraction_max: float = 0.3
@@ -75,8 +76,7 @@ class GunConfig:
         if not low < high:
             raise ValueError(f"volume_cm: expected low < high, got {self.volume_cm!r}")
         object.__setattr__(self, "volume_cm", (low, high))
-        for name in ("step_cm", "tracking_cut_mev", "electron_cut_mev", "brems_cut_mev", "pair_cut_mev",
-                     "pair_length_cm", "compton_length_cm"):
+        for name in ("step_cm", "tracking_cut_mev", "electron_cut_mev", "brems_cut_mev", "photon_cut_mev"):
             check_positive(name, getattr(self, name))
         for name in ("proton_interaction_length_cm", "pion_interaction_length_cm"):
             value = getattr(self, name)
@@ -91,14 +91,14 @@ class GunConfig:
                 raise ValueError(f"{name}: expected >= {minimum} MeV (Bethe-Bloch validity), got {getattr(self, name)!r}")
         if self.step_fraction == 0:
             raise ValueError("step_fraction: expected a fraction in (0, 1], got 0")
-        if self.pair_cut_mev <= 2 * 0.51099895:
-            raise ValueError(f"pair_cut_mev: expected > 2 m_e = 1.022 MeV, got {self.pair_cut_mev!r}")
+        if self.photon_cut_mev < 1.0:
+            raise ValueError(f"photon_cut_mev: expected >= 1 MeV (start of the XCOM table), got {self.photon_cut_mev!r}")
 
     def to_array(self) -> np.ndarray:
         """The settings as float64 in the order of the index constants of this module."""
         return np.array([*self.volume_cm, self.step_cm, self.step_fraction, self.tracking_cut_mev,
-                         self.electron_cut_mev, self.brems_cut_mev, self.pair_cut_mev, self.pair_length_cm,
-                         self.compton_length_cm, self.proton_interaction_length_cm, self.pion_interaction_length_cm,
+                         self.electron_cut_mev, self.brems_cut_mev, self.photon_cut_mev,
+                         self.proton_interaction_length_cm, self.pion_interaction_length_cm,
                          self.invisible_fraction_max, self.mu_plus_fraction, self.pi_plus_fraction,
                          float(self.straggling)], dtype=np.float64)
 

@@ -17,57 +17,108 @@ from systematics.gun.argon import (BETHE_K, DENSITY, ELECTRON_MASS, LN10, MEAN_E
                                    STERNHEIMER_X0, STERNHEIMER_X1, Z_OVER_A)
 
 _K_ZA_RHO = BETHE_K * Z_OVER_A * DENSITY  # MeV/cm
-_BOHR_VARIANCE_PER_CM = _K_ZA_RHO * ELECTRON_MASS  # MeV^2/cm, 0.1569 (Z/A) rho = 0.0987 in LAr
+
+# Sternheimer density-effect parameters (a, k, x0, x1, C): liquid argon (PDG atomic and nuclear
+# properties; Sternheimer, Berger, Seltzer, At. Data Nucl. Data Tables 30 (1984) 261) and, for the
+# comparison with the NIST ESTAR table of gaseous argon, argon gas (same source).
+LIQUID_ARGON_STERNHEIMER = (STERNHEIMER_A, STERNHEIMER_K, STERNHEIMER_X0, STERNHEIMER_X1, STERNHEIMER_C)
+ARGON_GAS_STERNHEIMER = (0.19714, 2.9618, 1.7635, 4.4855, 11.9480)
 
 
 @numba.njit(cache=True)
-def density_correction(beta_gamma: float) -> float:
-    """Sternheimer density correction delta(beta gamma) for liquid argon (PDG eq. 34.7,
-    non-conductor: delta = 0 below x0), with x = log10(beta gamma)."""
+def sternheimer_delta(beta_gamma: float, a: float, k: float, x0: float, x1: float, c: float) -> float:
+    """Sternheimer density correction delta(beta gamma) with parameters (a, k, x0, x1, C) (PDG eq. 34.7,
+    non-conductor: delta = 0 below x0), x = log10(beta gamma)."""
     x = math.log10(beta_gamma)
-    if x < STERNHEIMER_X0:
+    if x < x0:
         return 0.0
-    delta = 2.0 * LN10 * x - STERNHEIMER_C
-    if x < STERNHEIMER_X1:
-        delta += STERNHEIMER_A * (STERNHEIMER_X1 - x) ** STERNHEIMER_K
+    delta = 2.0 * LN10 * x - c
+    if x < x1:
+        delta += a * (x1 - x) ** k
     return delta
 
 
 @numba.njit(cache=True)
-def bethe_dedx(kinetic: float, mass: float) -> float:
-    """Mean collision stopping power -dE/dx (MeV/cm) of a unit-charge particle in LAr.
+def density_correction(beta_gamma: float) -> float:
+    """Sternheimer density correction of liquid argon."""
+    return sternheimer_delta(beta_gamma, STERNHEIMER_A, STERNHEIMER_K, STERNHEIMER_X0, STERNHEIMER_X1,
+                             STERNHEIMER_C)
 
-    Bethe-Bloch (PDG eq. 34.5) with the maximum energy transfer W_max of PDG eq. 34.4 and
-    the Sternheimer density correction; for electrons (mass == m_e) W_max is capped at T/2
-    (identical particles), a toy stand-in for the Berger-Seltzer formula (within ~1% of
-    NIST ESTAR at 1 MeV). Valid above beta gamma ~ 0.05 (protons above ~1 MeV).
-    """
+
+@numba.njit(cache=True)
+def max_energy_transfer(kinetic: float, mass: float, charge: float) -> float:
+    """Maximum energy (MeV) given to one electron: PDG eq. 34.4 for heavy particles; T/2 for
+    electrons (identical particles, Moller) and T for positrons (Bhabha)."""
+    if mass == ELECTRON_MASS:
+        return kinetic if charge > 0 else 0.5 * kinetic
+    gamma = 1.0 + kinetic / mass
+    ratio = ELECTRON_MASS / mass
+    return 2.0 * ELECTRON_MASS * (gamma * gamma - 1.0) / (1.0 + 2.0 * gamma * ratio + ratio * ratio)
+
+
+@numba.njit(cache=True)
+def bethe_dedx(kinetic: float, mass: float) -> float:
+    """Mean collision stopping power -dE/dx (MeV/cm) of a heavy unit-charge particle (mu, pi, p) in LAr.
+
+    Bethe-Bloch (PDG eq. 34.5) with W_max of PDG eq. 34.4 and the Sternheimer density correction.
+    Valid above beta gamma ~ 0.05 (protons above ~1 MeV)."""
     gamma = 1.0 + kinetic / mass
     bg2 = gamma * gamma - 1.0
     beta2 = bg2 / (gamma * gamma)
-    ratio = ELECTRON_MASS / mass
-    w_max = 2.0 * ELECTRON_MASS * bg2 / (1.0 + 2.0 * gamma * ratio + ratio * ratio)
-    if mass == ELECTRON_MASS:
-        w_max = min(w_max, 0.5 * kinetic)
+    w_max = max_energy_transfer(kinetic, mass, 1.0)
     bracket = (0.5 * math.log(2.0 * ELECTRON_MASS * bg2 * w_max / (MEAN_EXCITATION_MEV * MEAN_EXCITATION_MEV))
                - beta2 - 0.5 * density_correction(math.sqrt(bg2)))
     return _K_ZA_RHO / beta2 * bracket
 
 
 @numba.njit(cache=True)
-def bohr_sigma(step: float) -> float:
-    """RMS (MeV) of the energy loss over ``step`` cm: Bohr straggling (PDG "Energy loss
-    fluctuations"; Bohr 1915), sigma^2 = K m_e c^2 (Z/A) rho x = 0.1569 (Z/A) rho x MeV^2
-    (rho g/cm^3, x cm), the non-relativistic limit of the Gaussian thick-absorber width
-    (the gamma^2 (1 - beta^2 / 2) factor and the Landau tail are neglected)."""
-    return math.sqrt(_BOHR_VARIANCE_PER_CM * step)
+def electron_mass_stopping(kinetic: float, positron: bool, i_mev: float, z_over_a: float, a: float, k: float,
+                           x0: float, x1: float, c: float) -> float:
+    """Collision mass stopping power (MeV cm^2/g) of an electron or positron of ``kinetic`` MeV.
+
+    ICRU Report 37 (1984) eq. 2.11 / Seltzer & Berger, Int. J. Appl. Radiat. Isot. 33 (1982) 1189
+    (Rohrlich-Carlson, the formula of NIST ESTAR and PDG section "Energy loss by electrons"):
+    S/rho = (K/2)(Z/A)/beta^2 [ln(tau^2 (tau + 2) / (2 (I/mc^2)^2)) + F(tau) - delta], tau = T/mc^2,
+    F-(tau) = 1 - beta^2 + [tau^2/8 - (2 tau + 1) ln 2] / (tau + 1)^2,
+    F+(tau) = 2 ln 2 - (beta^2/12) [23 + 14/(tau + 2) + 10/(tau + 2)^2 + 4/(tau + 2)^3],
+    with the mean excitation energy ``i_mev`` and Sternheimer parameters (a, k, x0, x1, C)."""
+    tau = kinetic / ELECTRON_MASS
+    gamma = tau + 1.0
+    bg2 = tau * (tau + 2.0)
+    beta2 = bg2 / (gamma * gamma)
+    if positron:
+        y = 1.0 / (tau + 2.0)
+        f = 2.0 * math.log(2.0) - beta2 / 12.0 * (23.0 + 14.0 * y + 10.0 * y * y + 4.0 * y * y * y)
+    else:
+        f = 1.0 - beta2 + (tau * tau / 8.0 - (2.0 * tau + 1.0) * math.log(2.0)) / (gamma * gamma)
+    ratio = i_mev / ELECTRON_MASS
+    bracket = (math.log(tau * tau * (tau + 2.0) / (2.0 * ratio * ratio)) + f
+               - sternheimer_delta(math.sqrt(bg2), a, k, x0, x1, c))
+    return 0.5 * BETHE_K * z_over_a / beta2 * bracket
 
 
 @numba.njit(cache=True)
-def residual_range(kinetic: float, mass: float, cut: float) -> float:
+def electron_dedx(kinetic: float, positron: bool) -> float:
+    """Collision stopping power (MeV/cm) of an electron or positron in liquid argon
+    (:func:`electron_mass_stopping` with I = 188 eV and the liquid-argon Sternheimer parameters)."""
+    return DENSITY * electron_mass_stopping(kinetic, positron, MEAN_EXCITATION_MEV, Z_OVER_A, STERNHEIMER_A,
+                                            STERNHEIMER_K, STERNHEIMER_X0, STERNHEIMER_X1, STERNHEIMER_C)
+
+
+@numba.njit(cache=True)
+def mean_dedx(kinetic: float, mass: float, charge: float) -> float:
+    """Mean collision stopping power (MeV/cm): :func:`electron_dedx` for e+- (mass == m_e), else
+    :func:`bethe_dedx`."""
+    if mass == ELECTRON_MASS:
+        return electron_dedx(kinetic, charge > 0)
+    return bethe_dedx(kinetic, mass)
+
+
+@numba.njit(cache=True)
+def residual_range(kinetic: float, mass: float, charge: float, cut: float) -> float:
     """Length (cm) given to the last local deposit of a stopping particle: T / (dE/dx)
     evaluated at max(T, cut), a linear estimate of the residual range below the cut."""
-    return kinetic / bethe_dedx(max(kinetic, cut), mass)
+    return kinetic / mean_dedx(max(kinetic, cut), mass, charge)
 
 
 @numba.njit(cache=True)
@@ -81,6 +132,19 @@ def highland_theta0(kinetic: float, mass: float, step: float) -> float:
     beta = p / (kinetic + mass)
     t = step / RADIATION_LENGTH_CM
     return max(13.6 / (beta * p) * math.sqrt(t) * (1.0 + 0.038 * math.log(t / (beta * beta))), 0.0)
+
+
+@numba.njit(cache=True)
+def highland_increment(kinetic: float, mass: float, path: float, step: float) -> float:
+    """RMS plane angle (rad) to add after a step from path length ``path`` to ``path + step`` cm:
+    sqrt(theta0(path + step)^2 - theta0(path)^2) with Highland's theta0 at the current momentum.
+
+    Independent Gaussian kicks of these widths add up to Highland's angle for the whole path
+    (exactly at constant momentum, whatever the steps), whereas Highland per step would
+    under-estimate it by the log term (e.g. 0.82 of it over 42 cm in 0.3 cm steps)."""
+    before = highland_theta0(kinetic, mass, path) if path > 0.0 else 0.0
+    after = highland_theta0(kinetic, mass, path + step)
+    return math.sqrt(max(after * after - before * before, 0.0))
 
 
 # CSDA range fits in LAr, ln R(cm) = c0 + c1 ln T + c2 (ln T)^2 with T in MeV (physics.md
@@ -101,5 +165,6 @@ def csda_range_fit(particle: str, kinetic_mev: float | np.ndarray) -> float | np
     return np.exp(c0 + c1 * log_t + c2 * log_t * log_t)
 
 
-__all__ = ["density_correction", "bethe_dedx", "bohr_sigma", "residual_range", "highland_theta0", "CSDA_FITS",
-           "csda_range_fit"]
+__all__ = ["LIQUID_ARGON_STERNHEIMER", "ARGON_GAS_STERNHEIMER", "sternheimer_delta", "density_correction",
+           "max_energy_transfer", "bethe_dedx", "electron_mass_stopping", "electron_dedx", "mean_dedx", "residual_range",
+           "highland_theta0", "highland_increment", "CSDA_FITS", "csda_range_fit"]

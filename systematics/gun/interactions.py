@@ -1,4 +1,4 @@
-"""Jitted samplers of the discrete processes: bremsstrahlung, pair production, Michel decay,
+"""Jitted samplers of the discrete processes: bremsstrahlung, pair production, Compton scattering, Michel decay,
 and the pion-production threshold of the toy hadronic interactions."""
 
 from __future__ import annotations
@@ -47,6 +47,28 @@ def sample_pair_fraction(rng: np.random.Generator) -> float:
 
 
 @numba.njit(cache=True)
+def sample_compton(energy: float, rng: np.random.Generator) -> tuple[float, float]:
+    """(scattered photon energy MeV, cos of its polar angle) of a Compton scattering of a photon of
+    ``energy`` MeV on a free electron at rest: Klein-Nishina, sampled with the Butcher & Messel
+    method (Nucl. Phys. 20 (1960) 15; as described in the Geant4 Physics Reference Manual,
+    "Compton scattering"): epsilon = E'/E in [1/(1 + 2k), 1], k = E/mc^2, drawn from a mixture of
+    1/epsilon and epsilon and kept with probability 1 - epsilon sin^2 / (1 + epsilon^2)."""
+    k = energy / ELECTRON_MASS
+    eps0 = 1.0 / (1.0 + 2.0 * k)
+    alpha1 = -math.log(eps0)
+    alpha2 = 0.5 * (1.0 - eps0 * eps0)
+    while True:
+        if rng.random() * (alpha1 + alpha2) < alpha1:
+            eps = math.exp(-alpha1 * rng.random())
+        else:
+            eps = math.sqrt(eps0 * eps0 + (1.0 - eps0 * eps0) * rng.random())
+        t = (1.0 - eps) / (k * eps)
+        sin2 = max(t * (2.0 - t), 0.0)
+        if rng.random() < 1.0 - eps * sin2 / (1.0 + eps * eps):
+            return eps * energy, 1.0 - t
+
+
+@numba.njit(cache=True)
 def sample_michel_kinetic(rng: np.random.Generator) -> float:
     """Kinetic energy (MeV) of a Michel e+: dN/dx ~ x^2 (3 - 2x), x = E / 52.8 MeV
     (physics.md section 3), by rejection (the density is <= 1 on [0, 1])."""
@@ -66,4 +88,5 @@ def pion_threshold(mass: float, n_pions: int) -> float:
     return produced * (2.0 * (mass + _NUCLEON_MASS) + produced) / (2.0 * _NUCLEON_MASS)
 
 
-__all__ = ["pion_threshold", "brems_rate_bound", "sample_brems", "sample_pair_fraction", "sample_michel_kinetic"]
+__all__ = ["pion_threshold", "brems_rate_bound", "sample_brems", "sample_pair_fraction", "sample_compton",
+           "sample_michel_kinetic"]

@@ -3,13 +3,14 @@
 Stack rows: (type, charge, T MeV, x, y, z cm, ux, uy, uz). Deposit rows: (x, y, z cm,
 dE MeV, dx cm), the position being the midpoint of the step.
 
-* Charged tracks (e+-, mu, pi, p) step with the Bethe-Bloch loss (:mod:`.dedx`, midpoint
-  rule) plus, by default, a Gaussian Bohr fluctuation (no Landau tail, no delta rays), and
-  Highland multiple scattering in both transverse planes after every step, down to the
-  tracking cut.
-* e+- also radiate bremsstrahlung photons (:mod:`.interactions`); photons convert to e+e-
-  or are absorbed in one point (see :class:`.config.GunConfig`). This explicit stochastic
-  shower is used at all energies (no Longo profile parametrisation).
+* Charged tracks (e+-, mu, pi, p) step with the mean loss of :mod:`.dedx` (Bethe-Bloch; Berger-Seltzer
+  for e+-; midpoint rule), by default fluctuating per step as Landau-Vavilov (:mod:`.straggling`; the
+  tail is deposited in the step, no delta-ray secondaries), and scatter after every step with
+  Gaussian angles in both transverse planes whose variances add up to Highland's angle for the
+  path travelled so far (:func:`.dedx.highland_increment`), down to the tracking cut.
+* e+- also radiate bremsstrahlung photons (:mod:`.interactions`); photons pair-convert,
+  Compton-scatter or are absorbed with the XCOM cross-sections of their energy (:mod:`.photons`).
+  This explicit stochastic shower is used at all energies (no Longo profile parametrisation).
 * p and pi interact hadronically (created pions pay their rest mass), mu+ and pi+ decay at rest
   (GunConfig documents the toy models).
 """
@@ -24,10 +25,12 @@ import numpy as np
 from systematics.gun import config as c
 from systematics.gun.argon import (ELECTRON, ELECTRON_MASS, GAMMA, MASSES, MUON, PION,
                                    PION_DECAY_MUON_KINETIC_MEV, PROTON)
-from systematics.gun.dedx import bethe_dedx, bohr_sigma, highland_theta0, residual_range
-from systematics.gun.interactions import (brems_rate_bound, pion_threshold, sample_brems, sample_michel_kinetic,
-                                          sample_pair_fraction)
-from systematics.gun.kinematics import append_row, isotropic, scatter
+from systematics.gun.dedx import density_correction, highland_increment, max_energy_transfer, mean_dedx, residual_range
+from systematics.gun.interactions import (brems_rate_bound, pion_threshold, sample_brems, sample_compton,
+                                          sample_michel_kinetic, sample_pair_fraction)
+from systematics.gun.kinematics import append_row, deflect, isotropic, scatter
+from systematics.gun.photons import COMPTON, PAIR, PHOTOELECTRIC, photon_absorption_length, sample_photon_interaction
+from systematics.gun.straggling import landau_xi, most_probable_loss, sample_loss
 
 _NO_EVENT, _BREMS, _HADRONIC = 0, 1, 2
 
@@ -78,14 +81,31 @@ def _hadronic(kinetic, x, y, z, parent, charge, cfg, rng, stack, ns):
 
 
 @numba.njit(cache=True)
+def _step_loss(kinetic, mass, charge, step, dedx, cfg, rng):
+    """Energy lost (MeV) over ``step`` cm: the mean (midpoint rule) or, with straggling, a
+    Landau-Vavilov draw of that mean (:func:`.straggling.sample_loss`), capped at T."""
+    mean = mean_dedx(kinetic - 0.5 * step * dedx, mass, charge) * step
+    if cfg[c.STRAGGLING] == 0.0:
+        return min(mean, kinetic)
+    gamma = 1.0 + kinetic / mass
+    bg2 = gamma * gamma - 1.0
+    beta2 = bg2 / (gamma * gamma)
+    xi = landau_xi(step, beta2)
+    mpv = most_probable_loss(xi, beta2, bg2, density_correction(math.sqrt(bg2)))
+    loss = sample_loss(mean, xi, mpv, max_energy_transfer(kinetic, mass, charge), beta2, rng)
+    return min(max(loss, 0.0), kinetic)
+
+
+@numba.njit(cache=True)
 def _charged(ptype, charge, kinetic, x, y, z, ux, uy, uz, cfg, rng, dep, nd, stack, ns):
     mass = MASSES[ptype]
     is_electron = ptype == ELECTRON
     cut = cfg[c.ELECTRON_CUT] if is_electron else cfg[c.TRACKING_CUT]
     brems_cut = cfg[c.BREMS_CUT]
     lam = cfg[c.PROTON_LAMBDA] if ptype == PROTON else (cfg[c.PION_LAMBDA] if ptype == PION else math.inf)
+    path = 0.0
     while kinetic > cut:
-        dedx = bethe_dedx(kinetic, mass)
+        dedx = mean_dedx(kinetic, mass, charge)
         step = min(cfg[c.STEP_CM], cfg[c.STEP_FRACTION] * kinetic / dedx)
         process = _NO_EVENT
         if is_electron and kinetic > brems_cut:
@@ -96,10 +116,7 @@ def _charged(ptype, charge, kinetic, x, y, z, ux, uy, uz, cfg, rng, dep, nd, sta
             s = rng.exponential(lam)
             if s < step:
                 step, process = s, _HADRONIC
-        loss = bethe_dedx(kinetic - 0.5 * step * dedx, mass) * step
-        if cfg[c.STRAGGLING] > 0.0:
-            loss += rng.normal(0.0, bohr_sigma(step))
-        loss = min(max(loss, 0.0), kinetic)
+        loss = _step_loss(kinetic, mass, charge, step, dedx, cfg, rng)
         dep, nd = _deposit(dep, nd, x + 0.5 * step * ux, y + 0.5 * step * uy, z + 0.5 * step * uz, loss, step, cfg)
         x, y, z = x + step * ux, y + step * uy, z + step * uz
         kinetic -= loss
@@ -114,8 +131,9 @@ def _charged(ptype, charge, kinetic, x, y, z, ux, uy, uz, cfg, rng, dep, nd, sta
                 kinetic -= k
                 stack, ns = _push(stack, ns, GAMMA, 0.0, k, x, y, z, (ux, uy, uz))
         if kinetic > 0.0:
-            ux, uy, uz = scatter(ux, uy, uz, highland_theta0(kinetic, mass, step), rng)
-    dep, nd = _deposit(dep, nd, x, y, z, kinetic, residual_range(kinetic, mass, cut), cfg)
+            ux, uy, uz = scatter(ux, uy, uz, highland_increment(kinetic, mass, path, step), rng)
+        path += step
+    dep, nd = _deposit(dep, nd, x, y, z, kinetic, residual_range(kinetic, mass, charge, cut), cfg)
     if ptype == MUON and charge > 0:
         stack, ns = _push(stack, ns, ELECTRON, 1.0, sample_michel_kinetic(rng), x, y, z, isotropic(rng))
     elif ptype == PION and charge > 0:
@@ -125,20 +143,38 @@ def _charged(ptype, charge, kinetic, x, y, z, ux, uy, uz, cfg, rng, dep, nd, sta
 
 @numba.njit(cache=True)
 def _photon(energy, x, y, z, ux, uy, uz, cfg, rng, dep, nd, stack, ns):
-    pair = energy >= cfg[c.PAIR_CUT]
-    s = rng.exponential(cfg[c.PAIR_LENGTH] if pair else cfg[c.COMPTON_LENGTH])
-    x, y, z = x + s * ux, y + s * uy, z + s * uz
-    if not _inside(x, y, z, cfg):
-        return dep, nd, stack, ns
-    if not pair:
-        dep, nd = _deposit(dep, nd, x, y, z, energy, residual_range(energy, ELECTRON_MASS, cfg[c.ELECTRON_CUT]), cfg)
-        return dep, nd, stack, ns
-    # e+ e- along the photon (opening angle ~ m_e / k neglected); 2 m_e of rest energy is not deposited.
-    available = energy - 2.0 * ELECTRON_MASS
-    share = sample_pair_fraction(rng)
-    stack, ns = _push(stack, ns, ELECTRON, -1.0, share * available, x, y, z, (ux, uy, uz))
-    stack, ns = _push(stack, ns, ELECTRON, 1.0, (1.0 - share) * available, x, y, z, (ux, uy, uz))
-    return dep, nd, stack, ns
+    """Transport a photon through its XCOM interactions until it converts, is absorbed, drops
+    below the photon cut (absorbed in one point) or leaves the volume."""
+    while True:
+        if energy < cfg[c.PHOTON_CUT]:
+            s = rng.exponential(photon_absorption_length(cfg[c.PHOTON_CUT]))
+            x, y, z = x + s * ux, y + s * uy, z + s * uz
+            dep, nd = _deposit(dep, nd, x, y, z, energy,
+                               residual_range(energy, ELECTRON_MASS, -1.0, cfg[c.ELECTRON_CUT]), cfg)
+            return dep, nd, stack, ns
+        s, process = sample_photon_interaction(energy, rng)
+        x, y, z = x + s * ux, y + s * uy, z + s * uz
+        if not _inside(x, y, z, cfg):
+            return dep, nd, stack, ns
+        if process == PAIR:
+            # e+ e- along the photon (opening angle ~ m_e / k neglected); 2 m_e of rest energy is not deposited.
+            available = energy - 2.0 * ELECTRON_MASS
+            share = sample_pair_fraction(rng)
+            stack, ns = _push(stack, ns, ELECTRON, -1.0, share * available, x, y, z, (ux, uy, uz))
+            stack, ns = _push(stack, ns, ELECTRON, 1.0, (1.0 - share) * available, x, y, z, (ux, uy, uz))
+            return dep, nd, stack, ns
+        if process == PHOTOELECTRIC:
+            dep, nd = _deposit(dep, nd, x, y, z, energy,
+                               residual_range(energy, ELECTRON_MASS, -1.0, cfg[c.ELECTRON_CUT]), cfg)
+            return dep, nd, stack, ns
+        # Compton: the electron takes p = k - k' (momentum conservation), the photon goes on.
+        scattered, cos_t = sample_compton(energy, rng)
+        vx, vy, vz = deflect(ux, uy, uz, math.acos(min(max(cos_t, -1.0), 1.0)), 2.0 * math.pi * rng.random())
+        px, py, pz = energy * ux - scattered * vx, energy * uy - scattered * vy, energy * uz - scattered * vz
+        norm = math.sqrt(px * px + py * py + pz * pz)
+        if norm > 0.0:  # zero only if nothing was transferred
+            stack, ns = _push(stack, ns, ELECTRON, -1.0, energy - scattered, x, y, z, (px / norm, py / norm, pz / norm))
+        energy, ux, uy, uz = scattered, vx, vy, vz
 
 
 @numba.njit(cache=True)
