@@ -21,15 +21,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--classes", nargs="+", default=list(PARTICLE_CLASSES), choices=PARTICLE_CLASSES)
+    parser.add_argument("--keep-empty", action="store_true",
+                        help="write events without any deposit (default: draw them again)")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
-    path, n, deposits = generate_file(args.out, args.events_per_class, args.seed, args.classes, args.workers,
-                                      progress=not args.no_progress)
+    path, n, deposits, empty_fraction = generate_file(args.out, args.events_per_class, args.seed, args.classes,
+                                                      args.workers, progress=not args.no_progress,
+                                                      resample_empty=not args.keep_empty)
     seconds = time.perf_counter() - start
+    empty = (f"{empty_fraction:.2%} of the events written are empty" if args.keep_empty else
+             f"{empty_fraction:.2%} of the draws left no deposit and were drawn again")
     print(f"{path}: {n} events, {deposits} deposits in {seconds:.1f} s with {args.workers} worker(s): "
-          f"{n / seconds:.1f} events/s, {n / seconds / args.workers:.1f} events/s/worker")
+          f"{n / seconds:.1f} events/s, {n / seconds / args.workers:.1f} events/s/worker; {empty}")
 
 
 if __name__ == "__main__":

@@ -52,22 +52,51 @@ def simulate_events(labels: np.ndarray, energies_mev: np.ndarray, vertices_cm: n
     return simulate_batch(labels, energies_mev, vertices_cm, directions, config.to_array(), rng)
 
 
-def _run_chunk(task: tuple) -> tuple[np.ndarray, np.ndarray]:
-    """One chunk: sample kinematics (uniform T per class, vertex uniform in the volume,
-    isotropic direction) and transport, all from the chunk's own seed."""
-    labels, seed_seq, low, high, config = task
-    rng = np.random.default_rng(seed_seq)
+MAX_RESAMPLING_ROUNDS = 1000
+
+
+def _draw_kinematics(labels: np.ndarray, low: np.ndarray, high: np.ndarray, config: GunConfig,
+                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Uniform T per class, vertex uniform in the volume, isotropic direction."""
     n = len(labels)
     energies = rng.uniform(low[labels], high[labels])
     vertices = rng.uniform(*config.volume_cm, size=(n, 3))
     directions = rng.normal(size=(n, 3))
     directions /= np.linalg.norm(directions, axis=1, keepdims=True)
-    return simulate_events(labels, energies, vertices, directions, rng, config)
+    return energies, vertices, directions
+
+
+def _run_chunk(task: tuple) -> tuple[np.ndarray, np.ndarray, int]:
+    """One chunk: sample kinematics and transport, all from the chunk's own seed. With
+    ``resample_empty``, events without any deposit in the volume are drawn again (new
+    kinematics, same label) until every event has one. Returns (deposits, counts, number of
+    empty draws)."""
+    labels, seed_seq, low, high, config, resample_empty = task
+    rng = np.random.default_rng(seed_seq)
+    deposits, counts = simulate_events(labels, *_draw_kinematics(labels, low, high, config, rng), rng, config)
+    empty = np.flatnonzero(counts == 0)
+    n_empty = len(empty)
+    if not resample_empty or n_empty == 0:
+        return deposits, counts, n_empty
+    events = np.split(deposits, np.cumsum(counts)[:-1])
+    for _ in range(MAX_RESAMPLING_ROUNDS):
+        redrawn, redrawn_counts = simulate_events(labels[empty], *_draw_kinematics(labels[empty], low, high, config, rng),
+                                                  rng, config)
+        for i, d in zip(empty, np.split(redrawn, np.cumsum(redrawn_counts)[:-1])):
+            events[i] = d
+        empty = empty[redrawn_counts == 0]
+        if len(empty) == 0:
+            counts = np.array([len(d) for d in events], dtype=np.int64)
+            return np.concatenate(events), counts, n_empty
+        n_empty += len(empty)
+    raise RuntimeError(f"resample_empty: classes {sorted({PARTICLE_CLASSES[i] for i in labels[empty]})} still left no "
+                       f"deposit in the volume after {MAX_RESAMPLING_ROUNDS} draws: check volume_cm and the energy ranges")
 
 
 def generate(n_per_class: int, seed: int, classes: Sequence[str] = PARTICLE_CLASSES, workers: int = 1,
              progress: bool = True, energy_ranges_mev: Mapping[str, tuple[float, float]] | None = None,
-             config: GunConfig | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+             config: GunConfig | None = None, resample_empty: bool = True,
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Generate ``n_per_class`` single-particle events of each class, interleaved
     (event i has class ``classes[i % len(classes)]``).
 
@@ -76,9 +105,21 @@ def generate(n_per_class: int, seed: int, classes: Sequence[str] = PARTICLE_CLAS
     cut into chunks of ``CHUNK_EVENTS`` seeded by ``np.random.SeedSequence(seed).spawn``, so
     the output depends on ``seed`` only, not on ``workers`` (processes, spawn start method).
 
+    With ``resample_empty`` (the default, used by the studies) an event that leaves no deposit in
+    the volume (e.g. a photon escaping before it interacts) is drawn again with new kinematics;
+    without it such events are kept, empty, under their label. :func:`generate_file` reports the
+    fraction of empty draws.
+
     Returns (coords (N, 3) float32 cm, feats (N, 2) float32 columns dE (MeV), dx (cm),
     offsets (B + 1,) int64, labels (B,) int64 indexing PARTICLE_CLASSES).
     """
+    coords, feats, offsets, labels, _ = _generate(n_per_class, seed, classes, workers, progress, energy_ranges_mev,
+                                                  config, resample_empty)
+    return coords, feats, offsets, labels
+
+
+def _generate(n_per_class, seed, classes, workers, progress, energy_ranges_mev, config, resample_empty):
+    """:func:`generate`, also returning the number of empty draws."""
     n_per_class, seed, workers = (check_int("n_per_class", n_per_class, 0), check_int("seed", seed, 0),
                                   check_int("workers", workers, 1))
     classes = [classes] if isinstance(classes, str) else list(classes)
@@ -98,7 +139,9 @@ def generate(n_per_class: int, seed: int, classes: Sequence[str] = PARTICLE_CLAS
     labels = np.tile(np.array([PARTICLE_CLASSES.index(name) for name in classes], dtype=np.int64), n_per_class)
     starts = range(0, len(labels), CHUNK_EVENTS)
     seeds = np.random.SeedSequence(seed).spawn(len(starts))
-    tasks = [(labels[s:s + CHUNK_EVENTS], seq, low, high, config) for s, seq in zip(starts, seeds)]
+    if not isinstance(resample_empty, bool):
+        raise TypeError(f"resample_empty: expected a bool, got {type(resample_empty).__name__}")
+    tasks = [(labels[s:s + CHUNK_EVENTS], seq, low, high, config, resample_empty) for s, seq in zip(starts, seeds)]
     use_pool = workers > 1 and len(tasks) > 1
     results = []
     with (multiprocessing.get_context("spawn").Pool(workers) if use_pool else contextlib.nullcontext()) as pool, \
@@ -109,25 +152,31 @@ def generate(n_per_class: int, seed: int, classes: Sequence[str] = PARTICLE_CLAS
     deposits = np.concatenate([r[0] for r in results]) if results else np.empty((0, 5))
     counts = np.concatenate([r[1] for r in results]) if results else np.empty(0, dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    return (deposits[:, :3].astype(np.float32), deposits[:, 3:].astype(np.float32), offsets, labels)
-
-
-__all__ = ["generate", "simulate_events", "DEFAULT_ENERGY_RANGES_MEV", "CHUNK_EVENTS"]
+    n_empty = sum(r[2] for r in results)
+    return deposits[:, :3].astype(np.float32), deposits[:, 3:].astype(np.float32), offsets, labels, n_empty
 
 
 def generate_file(path: str | os.PathLike, n_per_class: int, seed: int, classes: Sequence[str] = PARTICLE_CLASSES,
-                  workers: int = 1, progress: bool = True, config: GunConfig | None = None) -> tuple[Path, int, int]:
+                  workers: int = 1, progress: bool = True, config: GunConfig | None = None,
+                  resample_empty: bool = True) -> tuple[Path, int, int, float]:
     """:func:`generate` and write the deposits atomically to ``path`` in the ragged h5 format
-    (coords x, y, z in cm; feats dE in MeV, dx in cm; every setting in ``settings``).
-    Returns (path, number of events, number of deposits)."""
+    (coords x, y, z in cm; feats dE in MeV, dx in cm; every setting in ``settings``, with the
+    fraction of empty draws: resampled, or with ``resample_empty=False`` written empty).
+    Returns (path, number of events, number of deposits, fraction of draws that were empty)."""
     from augment.h5 import write_events
 
     config = GunConfig() if config is None else config
-    coords, feats, offsets, labels = generate(n_per_class, seed, classes, workers, progress=progress, config=config)
+    coords, feats, offsets, labels, n_empty = _generate(n_per_class, seed, classes, workers, progress, None, config,
+                                                        resample_empty)
+    empty_fraction = n_empty / (len(labels) + n_empty) if resample_empty else n_empty / max(len(labels), 1)
     settings = {"generator": "systematics.gun", "events_per_class": n_per_class, "seed": seed,
                 "classes": list(classes), "chunk_events": CHUNK_EVENTS, "energy_ranges_mev": DEFAULT_ENERGY_RANGES_MEV,
-                "config": config.as_dict()}
+                "config": config.as_dict(), "resample_empty": resample_empty, "empty_draws": n_empty,
+                "empty_fraction": empty_fraction}
     path = write_events(path, coords, feats, offsets, labels, coord_names=("x", "y", "z"),
                         coord_units=("cm", "cm", "cm"), feature_names=("dE", "dx"), feature_units=("MeV", "cm"),
                         label_names=PARTICLE_CLASSES, settings=settings)
-    return path, len(labels), len(coords)
+    return path, len(labels), len(coords), empty_fraction
+
+
+__all__ = ["generate", "generate_file", "simulate_events", "DEFAULT_ENERGY_RANGES_MEV", "CHUNK_EVENTS"]
