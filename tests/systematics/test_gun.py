@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from augment.h5 import EventsDataset, read_events
 from systematics.gun import GunConfig, bethe_dedx, csda_range_fit, generate, highland_theta0, simulate_events
 from systematics.gun.__main__ import main
+from systematics.gun.analysis import landau_density, longo_profile, step_directions
 from systematics.gun.argon import (DENSITY, ELECTRON_MASS, MICHEL_ENDPOINT_MEV, PION, PION_DECAY_MUON_KINETIC_MEV,
                                    PROTON, RADIATION_LENGTH_CM, Z_OVER_A)
 from systematics.gun.dedx import (ARGON_GAS_STERNHEIMER, density_correction, electron_dedx, electron_mass_stopping,
@@ -141,6 +142,18 @@ def test_landau_straggling_per_step():
     assert np.median(steps[:, 3]) / 0.3 < 1.9
 
 
+def test_reference_curves():
+    loss = np.linspace(0.0, 3.0, 300001)
+    density = landau_density(loss, 0.03, 0.5)
+    assert loss[density.argmax()] == pytest.approx(0.5, abs=1e-4)
+    above = loss[density >= density.max() / 2]
+    assert above[-1] - above[0] == pytest.approx(4.018 * 0.03, rel=2e-3)  # PDG: FWHM = 4.018 xi
+    depth = np.linspace(0.0, 40.0, 400001)
+    profile = longo_profile(depth, 500.0, -0.5)
+    assert depth[profile.argmax()] == pytest.approx(math.log(500.0 / 32.84) - 0.5, abs=1e-3)
+    assert np.trapezoid(profile, depth) == pytest.approx(1.0, rel=1e-4)
+
+
 def test_sample_loss_keeps_the_mean():
     rng = np.random.default_rng(4)
     for mean, xi, mpv, w_max in ((0.66, 0.029, 0.48, 50.0), (0.9, 0.05, 0.75, 2.0), (1.5, 0.2, 1.4, 0.15)):
@@ -151,17 +164,22 @@ def test_sample_loss_keeps_the_mean():
 
 
 def _angles_after(events, path):
-    """Plane-projected angles (x and z planes pooled) of the direction after ``path`` cm, from the step
-    midpoints: step k runs from P_k to P_{k+1} = 2 m_k - P_k (P_0 = the origin)."""
+    """Plane-projected angles (x and y planes pooled) of the direction after ``path`` cm."""
     angles = []
     for d in events:
         k = int(np.argmin(np.abs(np.cumsum(d[:, 4]) - path)))
-        start = np.zeros(3)
-        for mid in d[:k + 2, :3]:
-            end = 2 * mid - start
-            u, start = end - start, end
+        u = step_directions(d[:k + 2], np.zeros(3))[k + 1]
         angles += [math.atan2(u[0], u[2]), math.atan2(u[1], u[2])]
     return np.array(angles)
+
+
+def test_step_directions_of_a_bent_track():
+    vertex = np.array([1.0, 2.0, 3.0])
+    u = np.array([[0.0, 0.0, 1.0], [0.6, 0.0, 0.8], [0.6, 0.8, 0.0]])
+    lengths = np.array([0.3, 0.2, 0.5])
+    starts = vertex + np.concatenate([[[0.0, 0.0, 0.0]], np.cumsum(u * lengths[:, None], axis=0)[:-1]])
+    deposits = np.column_stack([starts + 0.5 * u * lengths[:, None], np.ones(3), lengths])
+    np.testing.assert_allclose(step_directions(deposits, vertex), u, atol=1e-12)
 
 
 @pytest.mark.parametrize("path", [3.0, 14.0, 42.0, 100.0])
