@@ -13,6 +13,8 @@ high-energy limit (PDG "Passage of particles through matter", photon section).
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 
@@ -88,6 +90,7 @@ _LOG_ENERGY = np.log(PHOTON_ENERGY_MEV)
 # Cumulative attenuation coefficients (1/cm) per energy: Compton, + photoelectric, + pair (= total).
 _CUMULATIVE_MU = np.cumsum(XCOM_ARGON_BARN[:, 1:4] * _BARN_TO_INVERSE_CM, axis=1)
 _CUMULATIVE_MU[:, 2] += XCOM_ARGON_BARN[:, 4] * _BARN_TO_INVERSE_CM
+_LOG_CUMULATIVE_MU = np.log(_CUMULATIVE_MU)
 COMPTON, PHOTOELECTRIC, PAIR = range(3)
 
 
@@ -97,24 +100,22 @@ def attenuation_per_cm(energy_mev: float | np.ndarray) -> dict[str, np.ndarray]:
     energy = np.asarray(energy_mev, dtype=np.float64)
     if not ((energy >= PHOTON_ENERGY_MEV[0]) & (energy <= PHOTON_ENERGY_MEV[-1])).all():
         raise ValueError(f"energy_mev: expected photon energies in [{PHOTON_ENERGY_MEV[0]}, {PHOTON_ENERGY_MEV[-1]}] MeV")
-    cumulative = np.stack([_cumulative_mu_at(float(e)) for e in energy.ravel()]).reshape(*energy.shape, 3)
+    cumulative = np.array([_cumulative_mu_at(float(e)) for e in energy.ravel()]).reshape(*energy.shape, 3)
     per_process = np.diff(cumulative, axis=-1, prepend=0.0)
     return {"compton": per_process[..., 0], "photoelectric": per_process[..., 1], "pair": per_process[..., 2],
             "total": cumulative[..., 2]}
 
 
 @numba.njit(cache=True)
-def _cumulative_mu_at(energy: float) -> np.ndarray:
+def _cumulative_mu_at(energy: float) -> tuple[float, float, float]:
     """Cumulative (Compton, + photoelectric, + pair) attenuation coefficients (1/cm) at ``energy``
     MeV, log-log interpolated (all three are > 0: Compton is)."""
-    log_e = np.log(energy)
+    log_e = math.log(energy)
     i = min(max(np.searchsorted(_LOG_ENERGY, log_e), 1), _LOG_ENERGY.shape[0] - 1)
     w = (log_e - _LOG_ENERGY[i - 1]) / (_LOG_ENERGY[i] - _LOG_ENERGY[i - 1])
-    out = np.empty(3)
-    for j in range(3):
-        lo, hi = np.log(_CUMULATIVE_MU[i - 1, j]), np.log(_CUMULATIVE_MU[i, j])
-        out[j] = np.exp(lo + w * (hi - lo))
-    return out
+    lo, hi = _LOG_CUMULATIVE_MU[i - 1], _LOG_CUMULATIVE_MU[i]
+    return (math.exp(lo[0] + w * (hi[0] - lo[0])), math.exp(lo[1] + w * (hi[1] - lo[1])),
+            math.exp(lo[2] + w * (hi[2] - lo[2])))
 
 
 @numba.njit(cache=True)

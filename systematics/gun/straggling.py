@@ -78,7 +78,7 @@ def landau_xi(step: float, beta2: float) -> float:
 @numba.njit(cache=True)
 def most_probable_loss(xi: float, beta2: float, bg2: float, delta: float) -> float:
     """Landau-Vavilov-Bichsel most probable loss Delta_p (MeV), PDG eq. 34.12 (j = 0.200)."""
-    return xi * (math.log(2.0 * ELECTRON_MASS * bg2 / MEAN_EXCITATION_MEV) + math.log(xi / MEAN_EXCITATION_MEV)
+    return xi * (math.log(2.0 * ELECTRON_MASS * bg2 * xi / (MEAN_EXCITATION_MEV * MEAN_EXCITATION_MEV))
                  + BICHSEL_J - beta2 - delta)
 
 

@@ -190,6 +190,15 @@ def test_scattering_matches_highland_for_the_whole_path(path):
     assert rms == pytest.approx(highland_theta0(kinetic - 1.1 * path, mass, path), rel=0.05)
 
 
+@given(st.lists(st.floats(0.01, 5.0), min_size=1, max_size=30), st.floats(5.0, 5000.0))
+def test_highland_increments_do_not_depend_on_the_steps(steps, kinetic):
+    """At constant momentum the kicks add up to Highland for the whole path, however it is cut."""
+    mass = MASSES_MEV["mu"]
+    paths = np.concatenate([[0.0], np.cumsum(steps)[:-1]])
+    total = math.sqrt(sum(highland_increment(kinetic, mass, p, s) ** 2 for p, s in zip(paths, steps)))
+    assert total == pytest.approx(highland_theta0(kinetic, mass, float(np.sum(steps))), rel=1e-9)
+
+
 def test_highland_increments_add_up():
     mass, kinetic = MASSES_MEV["p"], 300.0
     steps = np.full(200, 0.3)
@@ -425,10 +434,11 @@ def test_generate_format_and_reproducible():
 
 @pytest.mark.slow  # ~15 s: two spawned worker processes import torch and load the numba cache
 def test_generate_workers_do_not_change_output():
-    n = CHUNK_EVENTS + 4  # two classes: three chunks
-    ranges = {"e": (50.0, 60.0), "mu": (50.0, 60.0)}
-    one = generate(n, seed=3, classes=("e", "mu"), workers=1, progress=False, energy_ranges_mev=ranges)
-    two = generate(n, seed=3, classes=("e", "mu"), workers=2, progress=False, energy_ranges_mev=ranges)
+    n = CHUNK_EVENTS + 4  # two classes: three chunks; photons escaping the 40 cm cube are drawn again
+    ranges = {"gamma": (50.0, 60.0), "mu": (50.0, 60.0)}
+    config = GunConfig(volume_cm=(0.0, 40.0))
+    one = generate(n, seed=3, classes=("gamma", "mu"), workers=1, progress=False, energy_ranges_mev=ranges, config=config)
+    two = generate(n, seed=3, classes=("gamma", "mu"), workers=2, progress=False, energy_ranges_mev=ranges, config=config)
     for a, b in zip(one, two):
         np.testing.assert_array_equal(a, b)
 
