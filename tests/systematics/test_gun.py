@@ -506,3 +506,5 @@ def test_bad_arguments():
         GunConfig(proton_interaction_length_cm=-1.0)
     with pytest.raises(TypeError, match="straggling: expected a bool"):
         GunConfig(straggling=1)
+    with pytest.raises(ValueError, match="photon_cut_mev: expected >= 1 MeV"):
+        GunConfig(photon_cut_mev=0.5)
