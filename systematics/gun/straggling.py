@@ -15,6 +15,8 @@ Units: MeV, cm. The step's energy loss is Delta = Delta_p + xi * l, with
 * For kappa = xi / W_max >= ``GAUSSIAN_KAPPA`` (thick steps of slow protons) or where the
   truncation cannot reach the mean, a Gaussian of the Vavilov variance
   sigma^2 = xi W_max (1 - beta^2 / 2) (PDG, same section) around the mean loss.
+* Steps so thin (kappa < ~4e-7, ~1e-3 cm: cut short by a bremsstrahlung emission or an
+  interaction) that the truncation would lie beyond the table (1e6 xi) deposit their mean loss.
 
 The Landau density is scipy.stats.landau (its standard form is l = (pi/2)(x - x_mode)), tabulated
 once at import; the jitted sampler inverts the tables.
@@ -111,8 +113,8 @@ def sample_loss(mean: float, xi: float, mpv: float, w_max: float, beta2: float, 
     target = (mean - mpv) / xi
     if xi >= GAUSSIAN_KAPPA * w_max or target <= TRUNCATED_MEAN[0]:
         return mean + math.sqrt(xi * w_max * (1.0 - 0.5 * beta2)) * rng.normal()
-    if target >= TRUNCATION_GRID[-1]:
-        raise ValueError("sample_loss: mean loss beyond the Landau table (l_max > 1e6 xi)")
+    if target >= TRUNCATION_GRID[-1]:  # kappa < ~4e-7: steps of ~1e-3 cm or less (cut short by a brems
+        return mean                    # emission or an interaction), far too few collisions for Landau
     u = rng.random() * _interp_uniform(target, TRUNCATION_GRID[0], TRUNCATION_GRID[-1], TRUNCATION_GRID_CDF)
     if u <= QUANTILE_U_MAX:
         return mpv + xi * _interp_uniform(u, 0.0, QUANTILE_U_MAX, QUANTILE_L)

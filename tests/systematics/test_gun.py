@@ -161,6 +161,8 @@ def test_sample_loss_keeps_the_mean():
         assert draws.mean() == pytest.approx(mean, rel=0.01), (mean, xi, w_max)
     # kappa = xi / w_max >= 1: Gaussian of the Vavilov variance xi w_max (1 - beta^2 / 2)
     assert draws.std() == pytest.approx(math.sqrt(0.2 * 0.15 * 0.75), rel=0.03)
+    # a step of 1e-4 cm of a 1 GeV muon: below the Landau regime, the mean loss
+    assert sample_loss(2.3e-4, 1e-5, -1e-4, 100.0, 0.99, rng) == 2.3e-4
 
 
 def _angles_after(events, path):
