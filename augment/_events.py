@@ -118,7 +118,7 @@ class Events:
 
     def counts(self) -> Tensor:
         """(B,) int64 number of points per event."""
-        return torch.bincount(self.batch, minlength=self.num_events)
+        return self.offsets().diff()
 
     def offsets(self) -> Tensor:
         """(B + 1,) int64: event i is rows ``offsets[i]:offsets[i + 1]``."""

@@ -14,7 +14,7 @@ def translate(coords: Tensor, batch: Tensor, shift: Tensor) -> Tensor:
     """Shift every point of event b by ``shift[b]``.
 
     coords (N, D), batch (N,) int64, shift (B, D) in the coords' units."""
-    return coords + to_points(shift, batch)
+    return to_points(shift, batch).add_(coords)  # the gathered shifts are the output buffer
 
 
 def rotate(coords: Tensor, batch: Tensor, matrices: Tensor, centres: Tensor) -> Tensor:
@@ -52,3 +52,23 @@ def inside_sphere(coords: Tensor, batch: Tensor, centres: Tensor, radii: Tensor)
     """(N,) bool: the point lies strictly inside the ball of event b, |x - centres[b]| < radii[b].
     centres (B, D), radii (B,), coords' units."""
     return torch.linalg.vector_norm(coords - to_points(centres, batch), dim=1) < to_points(radii, batch)
+
+
+def affine(coords: Tensor, batch: Tensor, matrices: Tensor, offsets: Tensor) -> Tensor:
+    """Map every point of event b by x' = A_b x + t_b: coords (N, D), batch (N,) int64, matrices
+    (B, D, D), offsets (B, D) in the coords' units.
+
+    One (N,) gather per matrix entry accumulated in place into the gathered offsets (no (N, D, D)
+    copy, no (N, D) temporaries); autograd flows through it."""
+    out = to_points(offsets, batch)
+    for i in range(coords.shape[1]):
+        row = out[:, i]
+        for j in range(coords.shape[1]):
+            row.addcmul_(to_points(matrices[:, i, j], batch), coords[:, j])
+    return out
+
+
+def rotation_offsets(matrices: Tensor, centres: Tensor) -> Tensor:
+    """(B, D) offsets t_b = c_b - R_b c_b, so that :func:`affine` with ``matrices`` R turns each event
+    about its centre c: R x + t = R (x - c) + c."""
+    return centres - torch.einsum("bij,bj->bi", matrices, centres)

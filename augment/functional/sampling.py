@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from augment.functional.reduce import event_sum, to_points
+from augment.functional.reduce import event_offsets, event_sum, to_points
 
 __all__ = ["select_points", "keep_one_per_event", "restore_emptied"]
 
@@ -24,9 +24,10 @@ def _emptied(keep: Tensor, batch: Tensor, num_events: int) -> Tensor:
 def keep_one_per_event(keep: Tensor, batch: Tensor, key: Tensor, num_events: int) -> Tensor:
     """``keep`` plus, in each non-empty event where it keeps no point, the point with the
     highest ``key`` (N,) (the first such point on ties)."""
-    emptied = _emptied(keep, batch, num_events)
-    if not bool(emptied.any()):  # the common case: no event to refill
-        return keep
+    kept = event_sum(keep.to(torch.int64), batch, num_events)
+    if not bool(((kept == 0) & (event_offsets(batch, num_events).diff() > 0)).any()):
+        return keep  # the common case, decided on (B,) values: no event to refill
+    emptied = to_points(kept == 0, batch)
     n = key.shape[0]
     best = key.new_full((num_events,), -torch.inf).scatter_reduce(0, batch, key, "amax")
     index = torch.arange(n, device=key.device)
