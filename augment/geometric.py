@@ -14,6 +14,7 @@ from augment._checks import (check_column, check_float_coords, check_param, chec
                              per_axis_tensor)
 from augment._events import Events
 from augment._random import axis_angle_to_matrix, normal, randint, rotation_matrices, uniform
+from augment.jets import check_jets
 from augment.sampling import keep_points
 
 __all__ = ["Translate", "Rotate", "Jitter", "Cutout"]
@@ -23,17 +24,38 @@ class Translate(Transform):
     """Shift each event by a vector uniform in the box [-max_shift, max_shift]^D.
 
     ``max_shift`` is in the coords' units (cm for LArTPC events, eta/phi for jets):
-    one number for all axes or one per axis. Params: ``shift`` (B, D)."""
+    one number for all axes or one per axis.
 
-    def __init__(self, max_shift: float | Sequence[float], p: float = 1.0) -> None:
+    ``relative=True`` (jets, JetCLR's translation): ``max_shift`` is a width w relative to each
+    jet's extent (default w = 1): the shift is U[-w ptp, +w ptp] per axis, ptp = max - min of the
+    (eta, phi) of the jet's constituents with pT > 0, the phi range narrowed so that their phi
+    stays inside [-pi, pi] (:func:`augment.functional.jet_translation_bounds`).
+    Params: ``shift`` (B, D)."""
+
+    def __init__(self, max_shift: float | Sequence[float] | None = None, relative: bool = False,
+                 p: float = 1.0) -> None:
         super().__init__(p)
-        self.max_shift = check_per_axis("max_shift", max_shift)
+        if not isinstance(relative, bool):
+            raise TypeError(f"relative: expected a bool, got {relative!r}")
+        if max_shift is None and not relative:
+            raise ValueError("max_shift: expected a number or one per axis (coords' units), got None")
+        self.max_shift = check_per_axis("max_shift", 1.0 if max_shift is None else max_shift)
+        self.relative = relative
 
     def sample_params(self, events: Events, generator: torch.Generator | None) -> dict[str, Tensor]:
         check_float_coords(events)
         B, D = events.num_events, events.coords.shape[1]
+        dtype, device = events.coords.dtype, events.device
+        largest = max(self.max_shift) if isinstance(self.max_shift, tuple) else self.max_shift
+        if largest > torch.finfo(dtype).max:
+            raise ValueError(f"max_shift: expected values representable in the coords' {dtype} "
+                             f"(<= {torch.finfo(dtype).max:.4g}), got {self.max_shift!r}")
         half = per_axis_tensor("max_shift", self.max_shift, events)
-        return {"shift": uniform((B, D), -half, half, generator, events.device, events.coords.dtype)}
+        if not self.relative:
+            return {"shift": uniform((B, D), -half, half, generator, device, dtype)}
+        check_jets(events)
+        low, high = F.jet_translation_bounds(events.coords, events.feats, events.batch, B, half)
+        return {"shift": uniform((B, D), low, high, generator, device, dtype)}
 
     def apply(self, events: Events, params: dict[str, Tensor]) -> Events:
         check_float_coords(events)
@@ -57,6 +79,10 @@ class Rotate(Transform):
     ``centre``: ``"centroid"`` (mean of the event's points, default), ``"weighted"`` (mean
     weighted by feats column ``weight_column``, e.g. dE in MeV or pT in GeV) or ``"origin"``.
     Empty events and events whose weights sum to 0 turn about 0.
+
+    For jets use ``Rotate(centre="weighted")`` (weight_column 0 = pT): the jet default, JetCLR's
+    rotation about the pT-weighted centroid, which keeps the jet's pT-weighted axis in place (the
+    unweighted centroid moves it by up to ~0.6 in eta-phi).
     Params: ``matrix`` (B, D, D), ``centre`` (B, D) in the coords' units."""
 
     CENTRES = ("centroid", "weighted", "origin")

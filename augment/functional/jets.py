@@ -136,12 +136,12 @@ def soft_smear(coords: Tensor, feats: Tensor, noise: Tensor, scale: float, pt_mi
 
 
 def jet_translation_bounds(coords: Tensor, feats: Tensor, batch: Tensor, num_events: int,
-                           width: float) -> tuple[Tensor, Tensor]:
+                           width: float | Tensor) -> tuple[Tensor, Tensor]:
     """(B, 2) low and high ends of JetCLR's per-jet translation range in (eta, phi).
 
     eta: U[-w ptp_eta, +w ptp_eta] with ptp the jet's peak-to-peak extent (max - min) over its
-    constituents with pT > 0 and w = ``width``; phi likewise, narrowed so that the shifted phi of
-    every such constituent stays inside [-pi, pi] (JetCLR, github.com/bmdillon/JetCLR,
+    constituents with pT > 0 and w = ``width`` (one number, or a (2,) tensor: one per axis); phi
+    likewise, narrowed so that the shifted phi of every such constituent stays inside [-pi, pi] (JetCLR, github.com/bmdillon/JetCLR,
     scripts/modules/jet_augs.py, ``translate_jets``). Jets without a pT > 0 constituent get (0, 0)."""
     low, high = event_min_max(coords, batch, num_events, feats[:, 0] > 0)
     ptp = high - low

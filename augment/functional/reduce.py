@@ -8,7 +8,8 @@ import math
 import torch
 from torch import Tensor
 
-__all__ = ["event_offsets", "event_sum", "event_mean", "to_points", "unique_rows", "accumulation_dtype", "event_min_max"]
+__all__ = ["event_offsets", "event_sum", "event_mean", "to_points", "unique_rows", "accumulation_dtype",
+           "event_min_max"]
 
 
 def event_offsets(batch: Tensor, num_events: int) -> Tensor:
