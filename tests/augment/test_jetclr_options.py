@@ -8,14 +8,14 @@ from hypothesis import strategies as st
 
 from augment import CollinearSplit, Events, Rotate, Translate
 from augment import functional as F
+from augment.testing import check_transform
 from tests.augment.test_jets import jets_strategy, p4_of
-from tests.contracts import check_transform_contract
 
 
 @given(jets_strategy(channels=2), st.sampled_from([1.0, 0.5, (0.2, 1.5)]), st.integers(0, 2 ** 31 - 1))
 def test_relative_translate_width_and_phi_range(ev, width, seed):
     t = Translate(width, relative=True)
-    check_transform_contract(t, ev)
+    check_transform(t, ev)
     out, params = t.sample_apply(ev, seed)
     live = ev.feats[:, 0] > 0
     low, high = F.event_min_max(ev.coords, ev.batch, ev.num_events, live)
@@ -39,7 +39,7 @@ def test_relative_translate_is_uniform_over_the_extent():
 @given(jets_strategy(channels=2, max_points=40), st.sampled_from([1, 10, 50]))
 def test_collinear_fill_to(ev, n):
     t = CollinearSplit(fill_to=n, pt_columns=(0, 1), p=0.7)
-    check_transform_contract(t, ev)
+    check_transform(t, ev)
     out, params = t.sample_apply(ev, 0)
     counts = ev.counts()
     expected = torch.where(params["apply"], counts + torch.minimum(n - counts, counts).clamp_min(0), counts)
@@ -63,6 +63,6 @@ def test_unweighted_centre_moves_the_jet_axis():
                 dtype=torch.float64), torch.zeros(2, dtype=torch.int64), 1)
     half_turn = -torch.eye(2, dtype=torch.float64)[None]
     for centre, axis in (("centroid", 0.1), ("weighted", 0.9)):
-        params = {**Rotate(centre=centre).sample(ev, 0), "matrix": half_turn}
+        params = Rotate(centre=centre).sample(ev, 0).replace(matrix=half_turn)
         out = Rotate(centre=centre).apply(ev, params)
         torch.testing.assert_close(F.jet_axis(out.coords, out.feats, out.batch, 1)[0, 0].item(), axis)
