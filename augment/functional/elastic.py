@@ -22,16 +22,20 @@ __all__ = ["elastic_grid", "smooth_noise", "interpolate_grid", "elastic_distort"
 BOX_WIDTH = 3  # width of the box filter, in grid nodes (Pointcept / MinkowskiEngine)
 
 
-def elastic_grid(coords: Tensor, batch: Tensor, num_events: int, spacing: float) -> tuple[Tensor, tuple[int, ...]]:
+def elastic_grid(coords: Tensor, batch: Tensor, num_events: int, spacing: float,
+                 offset: Tensor | None = None) -> tuple[Tensor, tuple[int, ...]]:
     """The noise grid of each event: (origins (B, D), nodes per axis (D ints)).
 
     Event b's grid has nodes at ``origins[b] + spacing * k`` (``spacing`` in the coords' units),
-    starting one spacing below the event's lowest point on each axis; the node count is shared by
-    all events so that the grids batch: enough to cover the widest event plus one spacing above."""
+    starting (1 + ``offset[b]``) spacings below the event's lowest point on each axis (``offset``
+    (B, D) in [0, 1), default 0: a random offset places the field at random with respect to the
+    event's points); the node count is shared by all events so that the grids batch: enough to
+    cover the widest event with at least one spacing to spare above."""
     low, high = event_min_max(coords, batch, num_events)
     extent = (high - low).amax(0) if num_events else coords.new_zeros(coords.shape[1])
-    nodes = tuple(int(math.floor(e / spacing)) + 3 for e in extent.tolist())
-    return low - spacing, nodes
+    nodes = tuple(int(math.floor(e / spacing)) + 4 for e in extent.tolist())
+    shift = 1.0 if offset is None else 1.0 + offset.to(coords.dtype)
+    return low - spacing * shift, nodes
 
 
 def smooth_noise(noise: Tensor, passes: int) -> Tensor:

@@ -4,13 +4,14 @@
 import pytest
 import torch
 
-from augment import (CentreJets, Compose, EnergyScale, Events, Jitter, LocalSmear, NormalisePT, Rotate, SoftSmear,
-                     Translate)
+from augment import (CentreJets, Compose, ElasticDistortion, EnergyScale, Events, FeatureDrop, Jitter, LocalSmear,
+                     NormalisePT, Reflect, Rotate, SoftSmear, Translate)
 
 JETS = [Rotate(), Rotate(centre="weighted"), Translate(0.5), Translate(relative=True), SoftSmear(), CentreJets(),
-        NormalisePT(), EnergyScale(), LocalSmear(), Jitter(0.1)]
-POINTS_3D = [Rotate(), Rotate(axis=(0, 0, 1), centre="origin"), Translate(2.0), Jitter(0.5),
-             Compose([Rotate(), Translate(1.0), EnergyScale()])]
+        NormalisePT(), EnergyScale(), LocalSmear(), Jitter(0.1), Reflect(axes=(0, 1), centre="jet", flip=1.0),
+        FeatureDrop(1, per="point")]
+POINTS_3D = [Rotate(), Rotate(axis=(0, 0, 1), centre="origin"), Translate(2.0), Jitter(0.5), Reflect(axes=(0, 2)),
+             ElasticDistortion(0.3, 0.1), Compose([Rotate(), Translate(1.0), EnergyScale()])]
 
 
 def events(dims: int) -> Events:
