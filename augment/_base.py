@@ -26,12 +26,13 @@ Inputs are never modified in place.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+import numbers
+from typing import Any, Iterable, Sequence
 
 import torch
 from torch import Tensor
 
-from augment._checks import check_input
+from augment._checks import check_input, check_int
 from augment._events import Events
 from augment._gate import check_gate, merge_gated
 from augment._params import Params
@@ -155,6 +156,11 @@ def _entry(events: Events, generator: GeneratorLike, gate: Tensor | None) -> tup
 
 
 def _check_transforms(transforms: Sequence[Transform]) -> list[Transform]:
+    if isinstance(transforms, Transform):
+        raise TypeError(f"transforms: expected a sequence of augment Transforms, got a single "
+                        f"{type(transforms).__name__}; wrap it in a list: [{type(transforms).__name__}(...)]")
+    if not isinstance(transforms, Iterable) or isinstance(transforms, (str, bytes)):
+        raise TypeError(f"transforms: expected a sequence of augment Transforms, got {type(transforms).__name__}")
     transforms = list(transforms)
     for i, t in enumerate(transforms):
         if not isinstance(t, Transform):
@@ -221,7 +227,11 @@ class SomeOf(Compose):
         k = len(self.transforms)
         if k == 0:
             raise ValueError("transforms: expected at least one transform")
-        low, high = (n, n) if isinstance(n, int) else tuple(n)
+        try:
+            low, high = (n, n) if isinstance(n, numbers.Integral) else tuple(n)
+            low, high = check_int("n", low), check_int("n", high)
+        except (TypeError, ValueError):
+            raise ValueError(f"n: expected an int or a (low, high) pair of ints, got {n!r}") from None
         if not (0 <= low <= high <= k):
             raise ValueError(f"n: expected 0 <= n <= {k} (number of transforms), got {n!r}")
         self.n = (low, high)

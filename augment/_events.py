@@ -212,7 +212,12 @@ class Events:
             raise ValueError(f"pitch: expected finite values > 0, got {pitch}")
         origin_t = torch.zeros((), dtype=self.coords.dtype, device=self.device) if origin is None else \
             torch.as_tensor(origin, dtype=self.coords.dtype, device=self.device)
-        index = torch.floor((self.coords - origin_t) / pitch_t).to(torch.int64)
+        scaled = torch.floor((self.coords - origin_t) / pitch_t)
+        if scaled.numel() and not bool((scaled.abs() < 2.0 ** 62).all()):  # else the int64 cast wraps
+            raise ValueError(f"coords: expected finite voxel indices floor((coords - origin) / pitch) with "
+                             f"|index| < 2^62 (int64), got up to {float(scaled.abs().max()):.4g}; "
+                             f"check the coords' units against pitch={pitch} and origin={origin}")
+        index = scaled.to(torch.int64)
         keys = torch.cat([self.batch[:, None], index], dim=1)
         from augment.functional.reduce import unique_rows
 

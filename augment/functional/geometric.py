@@ -25,15 +25,21 @@ def rotate(coords: Tensor, batch: Tensor, matrices: Tensor, centres: Tensor) -> 
 
     Row by row, x'_i = sum_j R_ij (x_j - c_j) + c_i summed in order j = 0, 1, ..., with one (N,)
     gather per matrix entry, rather than a batched matmul of gathered (N, D, D) matrices: no such
-    copy, and bit-identical to torch's CPU ``bmm`` on the bench workloads (float32 and float64)."""
+    copy, and bit-identical to torch's CPU ``bmm`` on the bench workloads (float32 and float64).
+    Differentiable in ``coords``, ``matrices`` and ``centres``: when autograd records, each row is
+    written by an indexed copy (``out=`` writes are not differentiable), else in place."""
     c = to_points(centres, batch)
     d = coords - c
     out = torch.empty_like(d)
+    record = torch.is_grad_enabled() and (coords.requires_grad or matrices.requires_grad or centres.requires_grad)
     for i in range(d.shape[1]):
-        row = to_points(matrices[:, i, 0], batch).mul_(d[:, 0])
+        row = to_points(matrices[:, i, 0], batch).mul_(d[:, 0])  # in place on fresh gathers: autograd-safe
         for j in range(1, d.shape[1]):
             row += to_points(matrices[:, i, j], batch).mul_(d[:, j])
-        torch.add(row, c[:, i], out=out[:, i])
+        if record:
+            out[:, i] = row + c[:, i]
+        else:
+            torch.add(row, c[:, i], out=out[:, i])
     return out
 
 

@@ -81,7 +81,7 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match=r"factor\[1\] \(sigma\): expected a finite number >= 0"):
         EnergyScale((1.0, -0.1), "normal")
     with pytest.raises(ValueError, match=r"factor: expected a \(mean, sigma\) pair"):
-        LocalSmear(0.1)
+        LocalSmear((1.0, 0.1, 0.2))
     with pytest.raises(ValueError, match="columns: expected a feats column index"):
         EnergyScale(columns=[0, 0])
     ev = Events(torch.zeros(2, 3), torch.ones(2, 1), torch.tensor([0, 0]), 1)
