@@ -67,7 +67,7 @@ def floor(events: Events) -> tuple[torch.Tensor, ...]:
 
 def pyg_baseline(events: Events) -> Callable[[], object] | None:
     """Per-sample torch_geometric transforms doing similar work (random rotations and a jitter),
-    or None if it is not installed (it is not on the machine this was written on: untested)."""
+    or None if it is not installed (`pip install .[bench]`)."""
     try:
         import torch_geometric.transforms as T
         from torch_geometric.data import Data
