@@ -190,7 +190,8 @@ class Compose(Transform):
     def _apply(self, events: Events, params: AnyParams) -> Events:
         if not isinstance(params, (list, tuple)) or len(params) != len(self.transforms):
             got = f"{len(params)} entries" if isinstance(params, (list, tuple)) else type(params).__name__
-            raise ValueError(f"params: expected a list of {len(self.transforms)} entries (one per transform), got {got}")
+            raise ValueError(f"params: expected a list of {len(self.transforms)} entries (one per transform), "
+                             f"got {got}")
         for t, p in zip(self.transforms, params):
             events = t._apply(events, p)
         return events

@@ -310,7 +310,8 @@ def _validate(ev: Events) -> None:
             raise ValueError(f"attrs['{key}']: expected shape ({ev.num_events}, ...), got {tuple(value.shape)}")
         devices.add(value.device)
     if len(devices) > 1:
-        raise ValueError(f"coords, feats, batch, labels, attrs: expected one device, got mixed devices {sorted(map(str, devices))}")
+        raise ValueError(f"coords, feats, batch, labels, attrs: expected one device, got mixed devices "
+                         f"{sorted(map(str, devices))}")
     if ev.feature_names is not None and len(ev.feature_names) != f.shape[1]:
         raise ValueError(f"feature_names: expected {f.shape[1]} names (one per feats column), got {ev.feature_names}")
     _check_values(ev)

@@ -29,7 +29,8 @@ def as_generator(generator: GeneratorLike, device: torch.device | str = "cpu") -
         return None
     if isinstance(generator, torch.Generator):
         got = generator.device
-        if got.type != device.type or (got.index is not None and device.index is not None and got.index != device.index):
+        other_index = got.index is not None and device.index is not None and got.index != device.index
+        if got.type != device.type or other_index:
             raise ValueError(f"generator: expected a torch.Generator on the events' device {device}, got one on "
                              f"{got} (pass an int seed to get one on the right device)")
         return generator
