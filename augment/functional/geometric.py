@@ -64,13 +64,14 @@ def affine(coords: Tensor, batch: Tensor, matrices: Tensor, offsets: Tensor) -> 
     """Map every point of event b by x' = A_b x + t_b: coords (N, D), batch (N,) int64, matrices
     (B, D, D), offsets (B, D) in the coords' units.
 
-    One (N,) gather per matrix entry accumulated in place into the gathered offsets (no (N, D, D)
-    copy, no (N, D) temporaries); autograd flows through it."""
-    out = to_points(offsets, batch)
-    for i in range(coords.shape[1]):
-        row = out[:, i]
-        for j in range(coords.shape[1]):
-            row.addcmul_(to_points(matrices[:, i, j], batch), coords[:, j])
+    One gather of each event's D (D + 1) coefficients to its points, then x' = t + sum_j A[:, j] x_j
+    accumulated in place, column j of A times coordinate j at a time (no (N, D, D) product, no other
+    (N, D) temporaries); autograd flows through it."""
+    B, D = offsets.shape
+    coefficients = torch.cat([matrices.transpose(1, 2).reshape(B, D * D), offsets], dim=1).index_select(0, batch)
+    out = torch.addcmul(coefficients[:, D * D:], coefficients[:, :D], coords[:, :1])
+    for j in range(1, D):
+        out.addcmul_(coefficients[:, j * D:(j + 1) * D], coords[:, j:j + 1])
     return out
 
 

@@ -103,3 +103,10 @@ def test_affine_passes_gradients():
     out = F.affine(coords, torch.tensor([0, 0]), matrices, torch.tensor([[0.5, 0.0]]))
     out.sum().backward()
     assert coords.grad.tolist() == [[1.0, -1.0], [1.0, -1.0]]  # column sums of the matrix
+
+
+@given(events_strategy(), st.integers(0, 2 ** 31 - 1))
+def test_restore_emptied_equals_the_scatter_count(ev, seed):
+    keep = torch.rand(ev.num_points, generator=torch.Generator().manual_seed(seed)) < 0.3
+    kept = F.event_sum(keep.to(torch.int64), ev.batch, ev.num_events)
+    assert torch.equal(F.restore_emptied(keep, ev.batch, ev.num_events), keep | (kept == 0)[ev.batch])
