@@ -20,6 +20,9 @@ The base class owns everything else, in methods a subclass cannot override:
 * ``out = t(events, generator)`` = ``apply(sample(...))``;
   ``out, params = t.sample_apply(events, generator)`` also returns what was drawn.
 
+Each top-level ``sample``, ``apply`` or ``sample_apply`` validates its input once
+(:meth:`Events.validate`: finite values, sorted batch; one fused reduction, one host sync);
+containers call their members' internal methods, which do not validate again.
 Containers return nested params (a list for Compose) that ``apply`` replays exactly.
 Inputs are never modified in place.
 """
