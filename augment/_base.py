@@ -32,7 +32,7 @@ from typing import Any, Iterable, Sequence
 import torch
 from torch import Tensor
 
-from augment._checks import check_events, check_int
+from augment._checks import check_input, check_int
 from augment._events import Events
 from augment._gate import check_gate, merge_gated
 from augment._params import Params
@@ -86,7 +86,7 @@ class Transform:
 
     def apply(self, events: Events, params: AnyParams) -> Events:
         """Apply ``params`` (from :meth:`sample` on these events) deterministically."""
-        check_events(events)
+        check_input(events)
         return self._apply(events, params)
 
     def sample_apply(self, events: Events, generator: GeneratorLike = None,
@@ -147,7 +147,7 @@ def _entry(events: Events, generator: GeneratorLike, gate: Tensor | None) -> tup
                                                                                   Tensor | None]:
     """The checks of a top-level call: the events, the generator (an int seed becomes a generator on
     the events' device) and an outside gate."""
-    check_events(events)
+    check_input(events)
     if gate is not None:
         check_gate(gate, events.num_events, "gate")
         if gate.device != events.device:
@@ -190,7 +190,8 @@ class Compose(Transform):
     def _apply(self, events: Events, params: AnyParams) -> Events:
         if not isinstance(params, (list, tuple)) or len(params) != len(self.transforms):
             got = f"{len(params)} entries" if isinstance(params, (list, tuple)) else type(params).__name__
-            raise ValueError(f"params: expected a list of {len(self.transforms)} entries (one per transform), got {got}")
+            raise ValueError(f"params: expected a list of {len(self.transforms)} entries (one per transform), "
+                             f"got {got}")
         for t, p in zip(self.transforms, params):
             events = t._apply(events, p)
         return events

@@ -112,7 +112,8 @@ class Rotate(Transform):
         B, D = events.num_events, events.coords.shape[1]
         matrix = check_param(params, "matrix", (B, D, D), events)
         centre = check_param(params, "centre", (B, D), events)
-        return events.replace(coords=F.rotate(events.coords, events.batch, matrix, centre))
+        offsets = F.rotation_offsets(matrix, centre)
+        return events.replace(coords=F.affine(events.coords, events.batch, matrix, offsets))
 
     def inverse(self, events: Events, params: Params) -> Events:
         """Undo :meth:`apply` with the same params (the transposed rotation, same centre)."""

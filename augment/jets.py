@@ -31,12 +31,13 @@ JETCLR_SOFT_SCALE = 0.1
 JETCLR_PT_MIN = 0.1
 
 
-def check_jets(events: Events) -> None:
-    """Jets need floating (eta, phi) coords (D = 2) and pT = feats[:, 0] >= 0."""
+def check_jets(events: Events, pt: bool = False) -> None:
+    """Jets need floating (eta, phi) coords (D = 2) and a pT column feats[:, 0] (host checks only);
+    with ``pt``, also pT >= 0 (one host sync: done when sampling, not in ``transform``)."""
     check_float_coords(events, dims=(2,))
     if events.feats.shape[1] < 1:
         raise ValueError("events.feats: expected pT (GeV) in column 0, got no feature columns")
-    if events.num_points and bool((events.feats[:, 0] < 0).any()):
+    if pt and events.num_points and bool((events.feats[:, 0] < 0).any()):
         raise ValueError(f"events.feats[:, 0]: expected pT >= 0 GeV, got a minimum of "
                          f"{float(events.feats[:, 0].min())}")
 
@@ -70,7 +71,7 @@ class CollinearSplit(Transform):
                              f"including column 0 (pT, GeV), got {pt_columns!r}")
 
     def sample_params(self, events: Events, generator: torch.Generator | None) -> dict[str, Tensor]:
-        check_jets(events)
+        check_jets(events, pt=True)
         u = uniform((events.num_points,), 0.0, 1.0, generator, events.device, events.feats.dtype)
         if self.fill_to is not None:
             split = F.fill_splits(u, events.batch, events.num_events, self.fill_to)
@@ -110,7 +111,7 @@ class SoftSmear(Transform):
         self.pt_min = check_positive("pt_min", pt_min)
 
     def sample_params(self, events: Events, generator: torch.Generator | None) -> dict[str, Tensor]:
-        check_jets(events)
+        check_jets(events, pt=True)
         return {"point_noise": normal((events.num_points, 2), generator, events.device, events.coords.dtype)}
 
     def transform(self, events: Events, params: dict[str, Tensor]) -> Events:
@@ -128,7 +129,7 @@ class _JetPreprocessing(Transform):
         super().__init__(1.0)
 
     def sample_params(self, events: Events, generator: torch.Generator | None) -> dict[str, Tensor]:
-        check_jets(events)
+        check_jets(events, pt=True)
         return {}
 
 

@@ -60,7 +60,8 @@ class DetectorResponse(Transform):
         check_deposits(events)
         thrown = bernoulli((events.num_events,), self.throw_p, generator, events.device)
         base = self.params.as_tensors(events.num_events, events.device, events.coords.dtype)
-        out = {key: torch.where(thrown, value, base[key]) for key, value in self.draw_detector(events, generator).items()}
+        drawn = self.draw_detector(events, generator)
+        out = {key: torch.where(thrown, value, base[key]) for key, value in drawn.items()}
         out["thrown"] = thrown
         seed_high = torch.full((events.num_events,), _SEED_RANGE, dtype=torch.int64, device=events.device)
         out["noise_seed"] = randint(seed_high, generator)
