@@ -63,19 +63,21 @@ def interpolate_grid(coords: Tensor, batch: Tensor, origins: Tensor, spacing: fl
     B, grid, D = field.shape[0], field.shape[1:-1], field.shape[-1]
     pos = (coords - to_points(origins, batch)) / spacing
     last_cell = torch.tensor([g - 2 for g in grid], dtype=pos.dtype, device=coords.device)
-    cell = torch.minimum(pos.floor().clamp_min(0), last_cell).to(torch.int64)
-    frac = (pos - cell.to(pos.dtype)).clamp(0, 1)
+    cell = torch.minimum(pos.floor().clamp_min(0), last_cell)
+    high = (pos - cell).clamp(0, 1)  # the weight of the upper node on each axis
+    low = 1 - high
     strides = [math.prod(grid[j + 1:]) for j in range(len(grid))]
+    # The flat index of each point's lower corner, once; the other corners are constant offsets from it.
+    corner0 = batch * math.prod(grid) + (cell.to(torch.int64) * torch.tensor(strides, device=coords.device)).sum(1)
     flat = field.reshape(B * math.prod(grid), D)
-    base = batch * math.prod(grid)
-    out = coords.new_zeros(coords.shape[0], D)
+    out = None
     for corner in range(2 ** len(grid)):  # 4 corners in 2D, 8 in 3D
-        index, weight = base, torch.ones_like(frac[:, 0])
-        for j in range(len(grid)):
-            up = (corner >> j) & 1
-            index = index + (cell[:, j] + up) * strides[j]
-            weight = weight * (frac[:, j] if up else 1 - frac[:, j])
-        out = out + weight[:, None] * flat.index_select(0, index)
+        up = [(corner >> j) & 1 for j in range(len(grid))]
+        weight = (high if up[0] else low)[:, 0]
+        for j in range(1, len(grid)):
+            weight = weight * (high if up[j] else low)[:, j]
+        values = flat.index_select(0, corner0 + sum(u * s for u, s in zip(up, strides)))
+        out = values.mul_(weight[:, None]) if out is None else out.addcmul_(values, weight[:, None])
     return out
 
 

@@ -142,7 +142,8 @@ def jet_translation_bounds(coords: Tensor, feats: Tensor, batch: Tensor, num_eve
     eta: U[-w ptp_eta, +w ptp_eta] with ptp the jet's peak-to-peak extent (max - min) over its
     constituents with pT > 0 and w = ``width`` (one number, or a (2,) tensor: one per axis); phi
     likewise, narrowed so that the shifted phi of every such constituent stays inside [-pi, pi]
-    (JetCLR, github.com/bmdillon/JetCLR, scripts/modules/jet_augs.py, ``translate_jets``). Jets without a pT > 0 constituent get (0, 0)."""
+    (JetCLR, github.com/bmdillon/JetCLR, scripts/modules/jet_augs.py, ``translate_jets``). Jets
+    without a pT > 0 constituent get (0, 0)."""
     low, high = event_min_max(coords, batch, num_events, feats[:, 0] > 0)
     ptp = high - low
     lower, upper = -width * ptp, width * ptp

@@ -9,7 +9,7 @@ from augment import (CentreJets, Compose, ElasticDistortion, EnergyScale, Events
 
 JETS = [Rotate(), Rotate(centre="weighted"), Translate(0.5), Translate(relative=True), SoftSmear(), CentreJets(),
         NormalisePT(), EnergyScale(), LocalSmear(), Jitter(0.1), Reflect(axes=(0, 1), centre="jet", flip=1.0),
-        FeatureDrop(1, per="point")]
+        FeatureDrop(1, per="point"), Translate(0.5, p=0.5), Reflect(axes=1, p=0.5)]  # gated: merged by the base
 POINTS_3D = [Rotate(), Rotate(axis=(0, 0, 1), centre="origin"), Translate(2.0), Jitter(0.5), Reflect(axes=(0, 2)),
              ElasticDistortion(0.3, 0.1), Compose([Rotate(), Translate(1.0), EnergyScale()])]
 

@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from augment import Events, NormalisePT, Rotate
+from augment import (CollinearSplit, Crop, ElasticDistortion, Events, FeatureDrop, NormalisePT, Reflect, Rotate,
+                     Translate)
 from augment import functional as F
 
 
@@ -40,3 +41,18 @@ def test_jet_axis_in_float16():
     reference = F.jet_axis(coords.half().double(), pt.half().double()[:, None], torch.zeros(n, dtype=torch.int64), 1)
     assert axis.dtype == torch.float16
     torch.testing.assert_close(axis.double(), reference, rtol=0, atol=2e-3)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_new_transforms_keep_half_precision(dtype):
+    g = torch.Generator().manual_seed(4)
+    batch = torch.arange(8).repeat_interleave(60)
+    voxels = Events(torch.rand(480, 3, generator=g) * 100, torch.rand(480, 2, generator=g), batch, 8).to(dtype)
+    jets = Events(torch.randn(480, 2, generator=g) * 0.3, torch.rand(480, 1, generator=g) * 20, batch, 8).to(dtype)
+    cases = [(voxels, t) for t in (Reflect(axes=(0, 1, 2)), ElasticDistortion(20.0, 2.0), Crop(30.0), FeatureDrop(1))]
+    cases += [(jets, t) for t in (Reflect(axes=(0, 1), centre="jet"), Translate(relative=True),
+                                  CollinearSplit(fill_to=50))]
+    for ev, t in cases:
+        out = t(ev, 0)
+        assert out.coords.dtype == dtype and out.feats.dtype == dtype, t
+        assert torch.isfinite(out.coords).all() and torch.isfinite(out.feats).all(), t
