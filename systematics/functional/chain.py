@@ -18,7 +18,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from systematics.functional.diffusion import DEFAULT_NSIGMA, axis_shares, diffusion_sigma, expand_shares, sample_diffusion
+from systematics.functional.diffusion import DEFAULT_NSIGMA, axis_shares, diffusion_sigma, grid_charge, sample_diffusion
 from systematics.functional.drift import drift_time, drift_velocity, lifetime_attenuation, reconstruct_drift_coords
 from systematics.functional.readout import Voxels, collect_voxels, digitise, voxel_centres
 from systematics.functional.recombination import dedx, ionisation_electrons, recombination_birks, recombination_box
@@ -89,10 +89,9 @@ def detector_response(coords: Tensor, feats: Tensor, batch: Tensor, num_events: 
         del v, rate, surviving, velocity, t  # free the per-deposit temporaries before the groups
         parts = []
         for a, b in _event_groups(batch, num_events, group_size):
-            part = expand_shares(axis_shares(centres[a:b], sigma[a:b], r.pitch, r.origin, nsigma))
-            voxels = collect_voxels(part.voxel, charge[a:b].index_select(0, part.deposit) * part.weight,
-                                    batch[a:b].index_select(0, part.deposit), num_events)
-            del part
+            shares = axis_shares(centres[a:b], sigma[a:b], r.pitch, r.origin, nsigma)
+            voxels = grid_charge(shares, charge[a:b], batch[a:b], num_events)
+            del shares
             parts.append(digitise(voxels, r.threshold, r.noise, noise_seed))
         voxels = parts[0] if len(parts) == 1 else Voxels(
             torch.cat([p.voxel for p in parts]), torch.cat([p.charge for p in parts]),

@@ -9,13 +9,16 @@ sqrt(2 D_T t) across (larnd-sim drifting.py; docs/physics.md section 1.5).
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple, Sequence
 
 import torch
 from torch import Tensor
 
-__all__ = ["diffusion_sigma", "AxisShares", "axis_shares", "GridShares", "expand_shares", "diffuse_onto_grid",
-           "sample_diffusion", "DEFAULT_NSIGMA"]
+from systematics.functional.readout import Voxels, collect_voxels
+
+__all__ = ["diffusion_sigma", "AxisShares", "axis_shares", "GridShares", "expand_shares", "grid_charge",
+           "diffuse_onto_grid", "sample_diffusion", "DEFAULT_NSIGMA"]
 
 DEFAULT_NSIGMA = 3.0  # clouds are cut at 3 sigma per axis (0.27% of the charge per axis, given back by renormalising)
 
@@ -69,27 +72,62 @@ def axis_shares(centres: Tensor, sigma: Tensor, pitch: float | Sequence[float],
     return AxisShares(first, count, mass / mass.sum(-1, keepdim=True))
 
 
-def expand_shares(shares: AxisShares) -> GridShares:
-    """The 3-D shares: for each deposit, every voxel of the product of its axis ranges, with the
-    product of the axis fractions as weight. One host sync (the number of shares)."""
+def _expand(shares: AxisShares) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+    """(deposit, ix, iy, iz, weight), each (M,): every voxel of the product of each deposit's axis
+    ranges, as offsets from its first voxel, and the product of the axis fractions. One host sync."""
     first, count, mass = shares
     n = count.prod(1)
     M = int(n.sum())
     K = mass.shape[-1]
     deposit = torch.repeat_interleave(torch.arange(len(n), device=n.device), n, output_size=M)
     rank = torch.arange(M, device=n.device) - (torch.cumsum(n, 0) - n).index_select(0, deposit)
-    c = count.index_select(0, deposit)
-    iz = rank % c[:, 2]
-    rank = rank // c[:, 2]
-    iy = rank % c[:, 1]
-    ix = rank // c[:, 1]
-    del rank, c
+    cz = count[:, 2].index_select(0, deposit)
+    iz = rank % cz
+    rank = rank // cz
+    cy = count[:, 1].index_select(0, deposit)
+    iy = rank % cy
+    ix = rank // cy
+    del rank, cz, cy
     base = deposit * (3 * K)  # mass (N, 3, K) flattened: row (deposit, axis), column the voxel
     flat = mass.reshape(-1)
     weight = flat.index_select(0, base + ix) * flat.index_select(0, base + K + iy) \
         * flat.index_select(0, base + 2 * K + iz)
-    del base
-    return GridShares(deposit, first.index_select(0, deposit) + torch.stack([ix, iy, iz], 1), weight)
+    return deposit, ix, iy, iz, weight
+
+
+def expand_shares(shares: AxisShares) -> GridShares:
+    """The 3-D shares: for each deposit, every voxel of the product of its axis ranges, with the
+    product of the axis fractions as weight."""
+    deposit, ix, iy, iz, weight = _expand(shares)
+    return GridShares(deposit, shares.first.index_select(0, deposit) + torch.stack([ix, iy, iz], 1), weight)
+
+
+def grid_charge(shares: AxisShares, charge: Tensor, batch: Tensor, num_events: int) -> Voxels:
+    """The charge (N,) electrons of deposits of events ``batch`` (N,) summed per (event, voxel)
+    over their shares: :func:`expand_shares` then :func:`collect_voxels`, the same result, without
+    materialising the (M, 3) voxel indices: each share's (event, voxel) is packed into one int64 key
+    on the fly (mixed radix over the spans of this batch), summed per unique key and unpacked."""
+    first, count = shares.first, shares.count
+    if len(first) == 0:
+        return collect_voxels(first, charge, batch, num_events)
+    low = first.min(0).values
+    span = ((first + count).max(0).values - low).tolist()  # host sync
+    if math.prod(span) * num_events >= 2 ** 62:  # keys would overflow: the unfused path
+        grid = expand_shares(shares)
+        return collect_voxels(grid.voxel, charge.index_select(0, grid.deposit) * grid.weight,
+                              batch.index_select(0, grid.deposit), num_events)
+    sy, sx = span[2], span[1] * span[2]
+    se = span[0] * sx
+    rel = first - low
+    base = batch * se + rel[:, 0] * sx + rel[:, 1] * sy + rel[:, 2]  # (N,) key of each deposit's first voxel
+    deposit, ix, iy, iz, weight = _expand(shares)
+    key = base.index_select(0, deposit) + ix * sx + iy * sy + iz
+    del ix, iy, iz
+    unique, inverse = torch.unique(key, sorted=True, return_inverse=True)
+    q = charge.new_zeros(len(unique)).index_add_(0, inverse, charge.index_select(0, deposit) * weight)
+    event, rest = unique // se, unique % se
+    voxel = torch.stack([rest // sx, (rest % sx) // sy, rest % sy], 1) + low
+    return Voxels(voxel, q, event, torch.zeros(num_events, dtype=torch.int64, device=charge.device))
 
 
 def diffuse_onto_grid(centres: Tensor, sigma: Tensor, pitch: float | Sequence[float],
