@@ -24,7 +24,7 @@ __all__ = ["CollinearSplit", "SoftSmear", "CentreJets", "NormalisePT", "KeepHard
 
 # JetCLR defaults from its code (github.com/bmdillon/JetCLR, run_dir/extargs.py): nconstit = 50
 # constituents kept, soft-smearing strength ptst = 0.1 GeV and pT floor ptcm = 0.1 GeV. The paper
-# (arXiv 2108.04253) gives Lambda_soft = 100 MeV (physics.md section 4); the number of constituents
+# (arXiv 2108.04253) gives Lambda_soft = 100 MeV (docs/physics.md section 4); the number of constituents
 # in the paper text itself is unverified.
 JETCLR_NUM_CONSTITUENTS = 50
 JETCLR_SOFT_SCALE = 0.1
@@ -97,7 +97,7 @@ class CollinearSplit(Transform):
 class SoftSmear(Transform):
     """Smear each constituent's (eta, phi) by a normal of width ``scale / pT``.
 
-    eta' ~ N(eta, Lambda_soft / pT), phi' likewise (JetCLR, arXiv 2108.04253; physics.md
+    eta' ~ N(eta, Lambda_soft / pT), phi' likewise (JetCLR, arXiv 2108.04253; docs/physics.md
     section 4): soft constituents move a lot, hard ones hardly at all. ``scale`` =
     Lambda_soft in GeV (default 0.1 GeV = 100 MeV). pT is floored at ``pt_min`` GeV
     (JetCLR code default 0.1 GeV) so zero-pT points get a finite width. The smeared phi
