@@ -30,7 +30,7 @@ def pretrain(task, pipeline, events: Events, budget: Budget, seed: int, workdir:
     torch.manual_seed(seed)
     encoder = task.encoder()
     trainer = SimCLRTrainer(SimCLR(encoder, projection_dim=budget.width), pipeline, lr=budget.lr,
-                            epochs=budget.epochs, batch_size=budget.batch_size, temperature=0.1, seed=seed,
+                            epochs=budget.epochs, batch_size=budget.batch_size, temperature=budget.temperature, seed=seed,
                             checkpoint_dir=workdir, device="cpu", progress=False)
     trainer.fit(events)
     return encoder

@@ -43,6 +43,7 @@ from augment import Events
 from augment._checks import check_int
 from systematics import DetectorThrow
 from systematics.parameters import NOMINAL, RANGES
+from training.invariance import score_change, true_class_score
 from training.linear_eval import extract_features, fit_linear, train_test_split
 from training.studies.protocol import PROBE_L2, pretrain, probe
 from training.studies.report import panel_plot, write_csv
@@ -71,19 +72,15 @@ def grid_values(name: str, points: int) -> list[float]:
     return sorted({round(v, 12) for v in grid} | {NOMINAL[name]})
 
 
-def true_score(logits: Tensor, labels: Tensor) -> Tensor:
-    """(B,) float64 softmax probability of each event's true class."""
-    return torch.softmax(logits.double(), 1).gather(1, labels[:, None])[:, 0]
-
-
 def score_shift(logits: Tensor, reference: Tensor, labels: Tensor) -> dict[str, float]:
     """Accuracy (with binomial error sqrt(a (1 - a) / n)) and mean true-class score of ``logits``
     (B, K); mean |delta p_true| and mean signed delta p_true against ``reference`` logits of the
     same events."""
     a = float((logits.argmax(1) == labels).double().mean())
-    p, p0 = true_score(logits, labels), true_score(reference, labels)
-    return {"accuracy": a, "accuracy_error": math.sqrt(a * (1 - a) / len(labels)), "mean_p_true": float(p.mean()),
-            "mean_abs_dp": float((p - p0).abs().mean()), "mean_dp": float((p - p0).mean())}
+    dp = score_change(logits, reference, labels)
+    return {"accuracy": a, "accuracy_error": math.sqrt(a * (1 - a) / len(labels)),
+            "mean_p_true": float(true_class_score(logits, labels).mean()),
+            "mean_abs_dp": float(dp.abs().mean()), "mean_dp": float(dp.mean())}
 
 
 def train_models(task: LArTask, deposits: Events, train: Tensor, test: Tensor, budget: Budget, seed: int,

@@ -48,6 +48,7 @@ class Budget:
     width: int
     test_fraction: float = 0.3
     lr: float = 1e-3
+    temperature: float = 0.1
 
 
 PRESETS = {
