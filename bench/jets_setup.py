@@ -75,7 +75,7 @@ def run(spec: str, seed: int, data_dir: str, workdir: str) -> dict:
     else:
         encoder = pretrain(task, task.augmentation_sets()[row], events.index_select_events(train), budget, seed,
                            Path(workdir) / f"{config}-{row}-{seed}".replace(" ", "_"))
-    auc = probe(extract_features(encoder, events, 256), events, train, test, 2)["auc"]
+    auc = probe(extract_features(encoder, events, 256), events, train, test, 2, ("auc",))["auc"]
     return {"config": config, "row": row, "seed": seed, "auc": round(auc, 4),
             "wall_s": round(time.perf_counter() - wall, 1),
             "cpu_s": round(resource.getrusage(resource.RUSAGE_SELF).ru_utime - cpu, 1)}
