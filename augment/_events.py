@@ -54,6 +54,11 @@ class Events:
         _validate(self)
         return self
 
+    def __reduce__(self) -> tuple:
+        """Pickling (process pools, DataLoader workers): the read-only ``attrs`` travel as a dict."""
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return (_unpickle, (values | {"attrs": dict(self.attrs)},))
+
     # ------------------------------------------------------------------ build
     @classmethod
     def from_list(
@@ -258,6 +263,9 @@ def _from_numpy(name: str, value):
         raise TypeError(f"{name}: expected a numeric numpy array or a torch.Tensor, got a numpy {value.dtype} array")
     tensor = torch.from_numpy(np.ascontiguousarray(value))
     return tensor.long() if name == "batch" and not tensor.is_floating_point() else tensor
+
+def _unpickle(values: dict) -> Events:
+    return Events(**values)
 
 
 def _frozen(attrs: Mapping[str, Tensor] | None) -> Mapping[str, Tensor]:
