@@ -5,18 +5,19 @@
 
 Three LArTPC classifiers (e, gamma, mu, pi, p), same training split, encoder and seed:
 
-* ``SimCLR + throws``: SimCLR pre-trained on views through :class:`systematics.DetectorThrow`
-  (all parameters thrown), frozen; linear head fitted on nominal-response features of the
+* ``SimCLR + throws``: SimCLR pre-trained on views through :meth:`LArTask.thrown` (every
+  throwable parameter drawn, then the response), frozen; linear head fitted on nominal-response features of the
   training split (the linear classifier test of :mod:`training.studies.protocol`);
 * ``supervised nominal``: encoder + head trained with cross entropy on the nominal response
   (fresh diffusion and noise draws every step);
-* ``supervised nominal + throws``: the same, through ``DetectorThrow(p=0.5)`` (half of the
+* ``supervised nominal + throws``: the same, through ``LArTask.thrown(p=0.5)`` (half of the
   events of a step at thrown, half at nominal parameters).
 
 Each model is evaluated on the test split's deposits passed through the response at shifted
-parameters, one parameter at a time (efield, lifetime, diffusion_t, diffusion_l, birks_a,
-birks_k) on ``--grid`` points over its throw range (edges included) plus the nominal value,
-the others nominal. Every simulated test set uses the same diffusion and noise draws
+parameters, one parameter at a time (:data:`PARAMETERS`: every parameter of the table in
+:mod:`systematics.parameters` with a throw range, e.g. efield, lifetime, diffusion_t, diffusion_l,
+birks_a, birks_k) on ``--grid`` points over its throw range (edges included) plus the nominal value,
+the others nominal. Every simulated test set uses the same noise draws (diffusion is deterministic)
 (generator seeded with :data:`training.studies.tasks.EVALUATION_SEED`), so all models see the same
 events and a shift changes only the parameter. Per model and point: accuracy, its binomial
 error, the mean softmax score of the true class p_true, and against the nominal test set the
@@ -41,21 +42,21 @@ from torch import Tensor
 
 from augment import Events
 from augment._checks import check_int
-from systematics import DetectorThrow
-from systematics.parameters import NOMINAL, RANGES
+from systematics.parameters import NOMINAL, PARAMETERS as DETECTOR_PARAMETERS, RANGES, used_parameters
+from training.invariance import score_change, true_class_score
 from training.linear_eval import extract_features, fit_linear, train_test_split
 from training.studies.protocol import PROBE_L2, pretrain, probe
 from training.studies.report import panel_plot, write_csv
 from training.studies.supervised import train_classifier
-from training.studies.tasks import LARTPC_GEOMETRY, PRESETS, Budget, LArTask, add_strength_arguments
+from training.studies.tasks import PRESETS, Budget, LArTask, add_strength_arguments
 
 __all__ = ["PARAMETERS", "MODELS", "BUDGETS", "grid_values", "score_shift", "run_study", "main"]
 
-PARAMETERS = ("efield", "lifetime", "diffusion_t", "diffusion_l", "birks_a", "birks_k")
+# Every parameter of the table with a throw range that the (Birks) response uses, in table order.
+PARAMETERS = tuple(name for name in used_parameters("birks") if name in RANGES)
 MODELS = ("SimCLR + throws (frozen, linear)", "supervised nominal", "supervised nominal + throws")
 BUDGETS = {"quick": PRESETS[("lartpc", "quick")], "full": PRESETS[("lartpc", "full")]}
-UNITS = {"efield": "kV/cm", "lifetime": "us", "diffusion_t": "cm^2/us", "diffusion_l": "cm^2/us", "birks_a": "",
-         "birks_k": "(kV/cm)(g/cm^2)/MeV"}
+UNITS = {name: DETECTOR_PARAMETERS[name].unit for name in PARAMETERS}
 
 Model = Callable[[Events], Tensor]  # events -> (B, K) logits
 
@@ -71,23 +72,19 @@ def grid_values(name: str, points: int) -> list[float]:
     return sorted({round(v, 12) for v in grid} | {NOMINAL[name]})
 
 
-def true_score(logits: Tensor, labels: Tensor) -> Tensor:
-    """(B,) float64 softmax probability of each event's true class."""
-    return torch.softmax(logits.double(), 1).gather(1, labels[:, None])[:, 0]
-
-
 def score_shift(logits: Tensor, reference: Tensor, labels: Tensor) -> dict[str, float]:
     """Accuracy (with binomial error sqrt(a (1 - a) / n)) and mean true-class score of ``logits``
     (B, K); mean |delta p_true| and mean signed delta p_true against ``reference`` logits of the
     same events."""
     a = float((logits.argmax(1) == labels).double().mean())
-    p, p0 = true_score(logits, labels), true_score(reference, labels)
-    return {"accuracy": a, "accuracy_error": math.sqrt(a * (1 - a) / len(labels)), "mean_p_true": float(p.mean()),
-            "mean_abs_dp": float((p - p0).abs().mean()), "mean_dp": float((p - p0).mean())}
+    dp = score_change(logits, reference, labels)
+    return {"accuracy": a, "accuracy_error": math.sqrt(a * (1 - a) / len(labels)),
+            "mean_p_true": float(true_class_score(logits, labels).mean()),
+            "mean_abs_dp": float(dp.abs().mean()), "mean_dp": float(dp.mean())}
 
 
 def train_models(task: LArTask, deposits: Events, train: Tensor, test: Tensor, budget: Budget, seed: int,
-                 workdir: Path) -> tuple[dict[str, Model], dict[str, float]]:
+                 workdir: Path, device: str = "cpu") -> tuple[dict[str, Model], dict[str, float]]:
     """The three models (functions events -> logits), trained on the ``train`` rows of ``deposits``, and
     each one's plain accuracy on the nominal test set (the ``test`` rows through
     :meth:`LArTask.evaluation_view`): SimCLR's by the ablation's linear classifier test (``probe``),
@@ -95,19 +92,20 @@ def train_models(task: LArTask, deposits: Events, train: Tensor, test: Tensor, b
     train_deposits = deposits.index_select_events(train)
     nominal_train = task.evaluation_view(train_deposits)
     nominal_test = task.evaluation_view(deposits.index_select_events(test))
-    throws = DetectorThrow(geometry=LARTPC_GEOMETRY, readout=task.readout)
-    encoder = pretrain(task, throws, train_deposits, budget, seed, workdir / "simclr")
+    throws = task.thrown()
+    encoder = pretrain(task, throws, train_deposits, budget, seed, workdir / "simclr", device=device)
     f_train = extract_features(encoder, nominal_train, batch_size=256)
     clf = fit_linear(f_train, nominal_train.labels, task.num_classes, l2=PROBE_L2)
     features = f_train.new_zeros(deposits.num_events, f_train.shape[1])
     features[train], features[test] = f_train, extract_features(encoder, nominal_test, batch_size=256)
     models: dict[str, Model] = {MODELS[0]: lambda ev: clf.logits(extract_features(encoder, ev, batch_size=256))}
     plain = {MODELS[0]: probe(features, deposits, train, test, task.num_classes)["accuracy"]}
-    views = {MODELS[1]: task.nominal, MODELS[2]: DetectorThrow(geometry=LARTPC_GEOMETRY, readout=task.readout, p=0.5)}
+    views = {MODELS[1]: task.nominal, MODELS[2]: task.thrown(p=0.5)}
     for i, (name, view) in enumerate(views.items()):
         torch.manual_seed(seed)
         net = train_classifier(task.encoder(), task.num_classes, train_deposits, view, budget.epochs,
-                               budget.batch_size, budget.lr, seed, checkpoint_dir=workdir / f"supervised-{i}")
+                               budget.batch_size, budget.lr, seed, checkpoint_dir=workdir / f"supervised-{i}",
+                               device=device)
         models[name] = lambda ev, net=net: extract_features(net, ev, batch_size=256)
         plain[name] = float((models[name](nominal_test).argmax(1) == nominal_test.labels).double().mean())
     return models, plain
@@ -155,7 +153,8 @@ def run_study(args: argparse.Namespace, budget: Budget, preset: str = "quick") -
     deposits = task.load(Path(args.data_dir), seed=args.data_seed, workers=args.workers)
     generated = time.perf_counter() - start
     train, test = (i.sort().values for i in train_test_split(deposits.num_events, budget.test_fraction, seed=0))
-    models, plain = train_models(task, deposits, train, test, budget, args.seed, out / "checkpoints")
+    models, plain = train_models(task, deposits, train, test, budget, args.seed, out / "checkpoints",
+                                 args.device)
     trained = time.perf_counter() - start - generated
     rows = sweep(task, models, deposits.index_select_events(test), args.grid)
     n_test = len(test)
@@ -173,7 +172,9 @@ def run_study(args: argparse.Namespace, budget: Budget, preset: str = "quick") -
     write_csv(out / "points.csv", rows)
     (out / "table.md").write_text(table + "\n")
     panel_plot(out / "accuracy.png", rows, "parameter", "value", "accuracy", "model", err="accuracy_error",
-               marks={k: NOMINAL[k] for k in PARAMETERS}, title="LArTPC: test accuracy at shifted detector parameters")
+               marks={k: NOMINAL[k] for k in PARAMETERS}, title="LArTPC: test accuracy at shifted detector parameters",
+               xlabels={k: DETECTOR_PARAMETERS[k].axis_label for k in PARAMETERS}, log_x=("lifetime",),
+               ylabel="test accuracy (5 classes)", hline=("chance (0.2)", 0.2))
     return {"rows": rows, "nominal": plain, "table": table}
 
 
@@ -190,6 +191,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--data-dir", default="data", help="where generated data are cached")
     parser.add_argument("--data-seed", type=int, default=0, help="seed of the generated data set")
     parser.add_argument("--workers", type=int, default=2, help="processes for data generation")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
+                        help="training device (default: cuda when available)")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch intra-op threads (1 is fastest for these small models on a shared 2-core machine)")
     add_strength_arguments(parser)  # the encoder's --pitch-cm
