@@ -1,0 +1,77 @@
+"""Space-charge kernel: the smooth displacement of drifted charge by the field of positive ions.
+
+Slow positive ions (cosmic-ray ionisation in a surface detector) distort the drift field: the
+drifting electrons are pulled towards the middle of the transverse plane and the field along the
+drift is weakened near the anode and strengthened near the cathode, so the charge arrives displaced
+(MicroBooNE, JINST 15 P12037 (2020), arXiv:2008.09765). docs/physics.md, "Space charge", derives
+the shape used here and states the magnitudes; all lengths in cm.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+from systematics import constants as C
+from systematics.parameters import DriftGeometry
+
+__all__ = ["space_charge_displacement", "velocity_field_slope"]
+
+
+def velocity_field_slope(efield: Tensor | float) -> Tensor | float:
+    """d ln v / d ln E of the drift velocity v = mu(E, T) E at field ``efield`` (kV/cm;
+    dimensionless result), differentiating the Li et al. mobility (NIM A 816 (2016) 160) exactly:
+    1 + E num'/num - E den'/den, num and den its numerator and denominator in E. The factor
+    (T / 89 K)^-1.5 does not depend on E, so the slope does not depend on the temperature."""
+    a0, a1, a2, a3, a4, a5 = C.MOBILITY_COEFFS
+    e = efield
+    num = a0 + a1 * e + a2 * e ** 1.5 + a3 * e ** 2.5
+    den = 1 + (a1 / a0) * e + a4 * e ** 2 + a5 * e ** 3
+    d_num = a1 + 1.5 * a2 * e ** 0.5 + 2.5 * a3 * e ** 1.5
+    d_den = a1 / a0 + 2 * a4 * e + 3 * a5 * e ** 2
+    return 1 + e * d_num / num - e * d_den / den
+
+
+def space_charge_displacement(coords: Tensor, amplitude: Tensor, geometry: DriftGeometry,
+                              transverse: tuple[tuple[float, float], tuple[float, float]],
+                              velocity_slope: Tensor | float) -> Tensor:
+    """(N, 3) displacement (cm) of charge drifted from ``coords`` (N, 3) cm by space charge of
+    per-point ``amplitude`` (N,) cm: the largest transverse displacement in the volume.
+
+    Shape: the lowest Fourier mode of the ion potential in the drift volume, phi ~ cos(pi s1 / 2)
+    cos(pi s2 / 2) sin(pi u), zero on the field cage, anode and cathode (docs/physics.md, "Space
+    charge"), with u = drift distance / max_drift in [0, 1] and s1, s2 in [-1, 1] the transverse
+    positions in the box ``transverse`` ((low, high) cm for the two non-drift axes, in axis order).
+    Integrated along the unperturbed drift path (small distortions):
+
+    * transverse axis i (half-width h_i): d_i = -A h_min / h_i sin(pi s_i / 2) cos(pi s_j / 2)
+      (1 - cos(pi u)) / 2, towards the centre, largest at the cathode;
+    * drift axis: d = +A k h_min / L cos(pi s1 / 2) cos(pi s2 / 2) sin(pi u), away from the
+      anode (the weaker field near the anode delays the charge), largest mid-drift, with
+      k = ``velocity_slope`` = d ln v / d ln E and L = ``geometry.max_drift``.
+
+    ``amplitude`` = 0 gives exactly zero. The displacement moves charge; it never creates or
+    removes any. Raises ValueError naming coords for points outside the transverse box (the drift
+    range is checked by :func:`systematics.functional.drift.drift_time`)."""
+    axis = geometry.drift_axis
+    others = [a for a in range(3) if a != axis]
+    low = torch.tensor([transverse[0][0], transverse[1][0]], dtype=coords.dtype, device=coords.device)
+    high = torch.tensor([transverse[0][1], transverse[1][1]], dtype=coords.dtype, device=coords.device)
+    position = coords[:, others]
+    if position.numel() and ((position < low).any() or (position > high).any()):
+        raise ValueError(f"coords: expected positions on axes {others} inside the transverse box {transverse} cm, "
+                         f"got [{position.min(0).values.tolist()}, {position.max(0).values.tolist()}] cm")
+    half = (high - low) / 2
+    s = (position - (low + high) / 2) / half  # (N, 2) in [-1, 1]
+    u = geometry.direction * (coords[:, axis] - geometry.anode) / geometry.max_drift
+    sin_s, cos_s = torch.sin(math.pi / 2 * s), torch.cos(math.pi / 2 * s)
+    h_min = half.min()
+    out = torch.zeros_like(coords)
+    along_drift = (1 - torch.cos(math.pi * u)) / 2
+    out[:, others[0]] = -amplitude * (h_min / half[0]) * sin_s[:, 0] * cos_s[:, 1] * along_drift
+    out[:, others[1]] = -amplitude * (h_min / half[1]) * sin_s[:, 1] * cos_s[:, 0] * along_drift
+    drift_scale = amplitude * velocity_slope * h_min / geometry.max_drift
+    out[:, axis] = geometry.direction * drift_scale * cos_s[:, 0] * cos_s[:, 1] * torch.sin(math.pi * u)
+    return out
