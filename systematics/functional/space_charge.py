@@ -17,7 +17,23 @@ from torch import Tensor
 from systematics import constants as C
 from systematics.parameters import DriftGeometry
 
-__all__ = ["space_charge_displacement", "velocity_field_slope"]
+__all__ = ["space_charge_displacement", "space_charge_amplitude", "velocity_field_slope"]
+
+# The reference: MicroBooNE's largest transverse offset, at its drift length and field
+# (JINST 15 (2020) P12037; JINST 12 (2017) P02017), and the scaling of the offsets with drift
+# length and field (M. Mooney, SpaCE simulations): docs/physics.md, "Space charge".
+MICROBOONE_MAX_OFFSET = 15.0  # cm
+MICROBOONE_DRIFT = 256.0  # cm
+MICROBOONE_FIELD = 0.273  # kV/cm
+LENGTH_POWER, FIELD_POWER = 3.0, -1.7
+
+
+def space_charge_amplitude(density: Tensor | float, max_drift: float, efield: float) -> Tensor | float:
+    """Largest transverse displacement A (cm) for a space-charge ``density`` relative to
+    MicroBooNE's at the surface (1 = MicroBooNE) in a volume of drift length ``max_drift`` (cm)
+    at field ``efield`` (kV/cm): A = density x 15 cm x (L / 256 cm)^3 x (E / 0.273 kV/cm)^-1.7."""
+    scale = (max_drift / MICROBOONE_DRIFT) ** LENGTH_POWER * (efield / MICROBOONE_FIELD) ** FIELD_POWER
+    return density * MICROBOONE_MAX_OFFSET * scale
 
 
 def velocity_field_slope(efield: Tensor | float) -> Tensor | float:

@@ -110,3 +110,16 @@ def test_points_outside_the_transverse_box_raise():
     x = torch.tensor([[10.0, 240.0, 10.0]], **D64)
     with pytest.raises(ValueError, match="coords: expected positions on axes \\[1, 2\\] inside the transverse box"):
         space_charge_displacement(x, torch.ones(1, **D64), CUBE, CUBE_BOX, SLOPE)
+
+
+def test_amplitude_scales_microboone_to_the_geometry():
+    from systematics.functional.space_charge import space_charge_amplitude
+
+    # MicroBooNE itself: 15 cm at density 1; the 230.4 cm cube at 0.50 kV/cm: 15 x 0.729 x 0.357 = 3.91 cm.
+    assert space_charge_amplitude(1.0, 256.0, 0.273) == pytest.approx(15.0)
+    assert space_charge_amplitude(1.0, 230.4, 0.50) == pytest.approx(3.909, abs=1e-3)
+    assert space_charge_amplitude(0.5, 230.4, 0.50) == pytest.approx(3.909 / 2, abs=1e-3)
+    # Eight times the drift length, 8^3 = 512 times the offsets; twice the field, 2^-1.7 = 0.31 times.
+    assert space_charge_amplitude(1.0, 8 * 30.0, 0.5) / space_charge_amplitude(1.0, 30.0, 0.5) == pytest.approx(512.0)
+    assert space_charge_amplitude(1.0, 100.0, 1.0) / space_charge_amplitude(1.0, 100.0, 0.5) == pytest.approx(2 ** -1.7)
+    assert space_charge_amplitude(0.0, 230.4, 0.5) == 0.0
