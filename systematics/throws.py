@@ -1,14 +1,15 @@
 """Detector throws: the detector response with some parameters drawn per event.
 
-Ranges default to physics.md section 1 (arXiv 2309.04639); unthrown parameters stay at the
-configured values (nominal by default). The drawn (B,) values are in the params dict under
-their names ("efield", "lifetime", ...), for replay and for binning robustness studies.
+Which parameters, their default ranges and their validation come from the parameter table
+(:data:`systematics.parameters.TABLE`, docs/physics.md section 1); unthrown parameters stay at the
+configured values (nominal by default). The drawn (B,) values are in the params dict under their
+names ("efield", "lifetime", ...), for replay and for binning robustness studies.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from typing import Collection, Mapping, Sequence
 
 import torch
 from torch import Tensor
@@ -16,85 +17,104 @@ from torch import Tensor
 from augment._checks import check_range
 from augment._events import Events
 from augment._random import uniform
-from systematics.parameters import RANGES, RECOMBINATION_KEYS, check_physical
+from systematics.parameters import PARAMETERS, RANGES, used_parameters
 from systematics.response import DetectorResponse
 
-__all__ = ["DetectorThrow", "LifetimeThrow", "EFieldThrow", "DiffusionThrow", "RecombinationThrow"]
+__all__ = ["ParameterThrow", "DetectorThrow", "LifetimeThrow", "EFieldThrow", "DiffusionThrow", "RecombinationThrow"]
 
 
-class DetectorThrow(DetectorResponse):
-    """Throw all (or the flagged) detector parameters at once, uniformly per event in ``ranges``
-    (default :data:`systematics.parameters.RANGES`); lifetime log-uniformly if ``log_uniform``.
+def _model(response_kwargs: Mapping[str, object]) -> str:
+    """The recombination model of the response's ``params`` (DetectorResponse type-checks them)."""
+    return getattr(response_kwargs.get("params"), "recombination", "birks")
 
-    Flags: ``efield``, ``lifetime``, ``diffusion`` (transverse and longitudinal), ``recombination``
-    (the two constants of ``params.recombination``'s model). Other keyword arguments as
-    :class:`DetectorResponse`."""
 
-    def __init__(self, efield: bool = True, lifetime: bool = True, diffusion: bool = True, recombination: bool = True,
-                 ranges: Mapping[str, tuple[float, float]] | None = None, log_uniform: bool = False,
-                 **response_kwargs) -> None:
+class ParameterThrow(DetectorResponse):
+    """Throw the parameters ``names`` independently per event, uniformly in ``ranges[name]``
+    (default: the table's throw range), uniformly in log for the names in ``log_uniform``.
+
+    Every name must be a parameter the response uses (the recombination constants of
+    ``params.recombination``'s model) and have a throw range; a range must lie inside the
+    parameter's physical limits. Other keyword arguments as :class:`DetectorResponse`."""
+
+    def __init__(self, names: Sequence[str], ranges: Mapping[str, tuple[float, float]] | None = None,
+                 log_uniform: Collection[str] = (), **response_kwargs) -> None:
         super().__init__(**response_kwargs)
-        thrown: list[str] = []
-        for flag, keys in ((efield, ("efield",)), (lifetime, ("lifetime",)),
-                           (diffusion, ("diffusion_t", "diffusion_l")),
-                           (recombination, RECOMBINATION_KEYS[self.params.recombination])):
-            if flag:
-                thrown.extend(keys)
+        names = tuple(names)
+        used = self.params.keys
+        bad = [n for n in names if n not in used or n not in RANGES]
+        if not names or bad or len(set(names)) != len(names):
+            raise ValueError(f"names: expected distinct parameters with a throw range that the response uses "
+                             f"({[n for n in used if n in RANGES]}), got {list(names)}")
         ranges = dict(ranges or {})
-        unknown = sorted(set(ranges) - set(thrown))
+        unknown = sorted(set(ranges) - set(names))
         if unknown:
-            raise ValueError(f"ranges: got keys {unknown} that are not thrown (thrown: {thrown})")
+            raise ValueError(f"ranges: got keys {unknown} that are not thrown (thrown: {list(names)})")
+        if isinstance(log_uniform, str) or not set(log_uniform) <= set(names):
+            raise ValueError(f"log_uniform: expected a collection of thrown names ({list(names)}), got {log_uniform!r}")
         self.ranges = {}
-        for key in thrown:
-            low, high = check_range(f"ranges['{key}']", ranges.get(key, RANGES[key]))
-            check_physical(key, torch.tensor([low, high], dtype=torch.float64))
-            self.ranges[key] = (low, high)
-        if not isinstance(log_uniform, bool) or (log_uniform and "lifetime" not in thrown):
-            raise ValueError(f"log_uniform: expected a bool, True only when the lifetime is thrown, got {log_uniform!r}")
-        self.log_uniform = log_uniform
+        for name in names:
+            low, high = check_range(f"ranges['{name}']", ranges.get(name, RANGES[name]))
+            PARAMETERS[name].check(torch.tensor([low, high], dtype=torch.float64), f"ranges['{name}']")
+            if name in log_uniform and low <= 0:
+                raise ValueError(f"ranges['{name}']: expected low > 0 for a log-uniform throw, got {low}")
+            self.ranges[name] = (low, high)
+        self.log_uniform = tuple(n for n in names if n in log_uniform)
 
     def draw_detector(self, events: Events, generator: torch.Generator | None) -> dict[str, Tensor]:
         out = super().draw_detector(events, generator)
         shape, device, dtype = (events.num_events,), events.device, events.coords.dtype
-        for key, (low, high) in self.ranges.items():
-            if key == "lifetime" and self.log_uniform:
-                out[key] = uniform(shape, math.log(low), math.log(high), generator, device, torch.float64).exp().to(dtype)
+        for name, (low, high) in self.ranges.items():
+            if name in self.log_uniform:
+                out[name] = uniform(shape, math.log(low), math.log(high), generator, device, torch.float64).exp().to(dtype)
             else:
-                out[key] = uniform(shape, low, high, generator, device, dtype)
+                out[name] = uniform(shape, low, high, generator, device, dtype)
         return out
 
 
-class LifetimeThrow(DetectorThrow):
-    """Electron lifetime (us) per event in ``range`` (default [500, 5000] us), uniform or log-uniform."""
+class DetectorThrow(ParameterThrow):
+    """Throw every parameter of the table that has a throw range and that the response uses,
+    except those in ``exclude`` (so a parameter added to the table is thrown here too)."""
+
+    def __init__(self, exclude: Collection[str] = (), ranges: Mapping[str, tuple[float, float]] | None = None,
+                 log_uniform: Collection[str] = (), **response_kwargs) -> None:
+        throwable = [n for n in used_parameters(_model(response_kwargs)) if n in RANGES]
+        if isinstance(exclude, str) or not set(exclude) <= set(throwable):
+            raise ValueError(f"exclude: expected a collection of throwable parameters ({throwable}), got {exclude!r}")
+        super().__init__([n for n in throwable if n not in exclude], ranges, log_uniform, **response_kwargs)
+
+
+class LifetimeThrow(ParameterThrow):
+    """Electron lifetime (us) per event in ``range`` (default: the table's), uniform or log-uniform."""
 
     def __init__(self, range: tuple[float, float] = RANGES["lifetime"], log_uniform: bool = False,
                  **response_kwargs) -> None:
-        super().__init__(efield=False, lifetime=True, diffusion=False, recombination=False,
-                         ranges={"lifetime": range}, log_uniform=log_uniform, **response_kwargs)
+        if not isinstance(log_uniform, bool):
+            raise ValueError(f"log_uniform: expected a bool, got {log_uniform!r}")
+        super().__init__(("lifetime",), {"lifetime": range}, ("lifetime",) if log_uniform else (), **response_kwargs)
 
 
-class EFieldThrow(DetectorThrow):
-    """Drift field (kV/cm) per event in ``range`` (default [0.45, 0.55]); enters recombination, and
+class EFieldThrow(ParameterThrow):
+    """Drift field (kV/cm) per event in ``range`` (default: the table's); enters recombination, and
     the drift velocity if ``geometry.field_changes_velocity``."""
 
     def __init__(self, range: tuple[float, float] = RANGES["efield"], **response_kwargs) -> None:
-        super().__init__(efield=True, lifetime=False, diffusion=False, recombination=False,
-                         ranges={"efield": range}, **response_kwargs)
+        super().__init__(("efield",), {"efield": range}, **response_kwargs)
 
 
-class DiffusionThrow(DetectorThrow):
+class DiffusionThrow(ParameterThrow):
     """Transverse and longitudinal diffusion constants (cm^2/us) per event, independently."""
 
     def __init__(self, range_t: tuple[float, float] = RANGES["diffusion_t"],
                  range_l: tuple[float, float] = RANGES["diffusion_l"], **response_kwargs) -> None:
-        super().__init__(efield=False, lifetime=False, diffusion=True, recombination=False,
-                         ranges={"diffusion_t": range_t, "diffusion_l": range_l}, **response_kwargs)
+        super().__init__(("diffusion_t", "diffusion_l"), {"diffusion_t": range_t, "diffusion_l": range_l},
+                         **response_kwargs)
 
 
-class RecombinationThrow(DetectorThrow):
-    """The two constants of the recombination model of ``params`` (Birks by default: birks_a,
-    birks_k; Box: box_alpha, box_beta) per event; ``ranges`` overrides their ranges."""
+class RecombinationThrow(ParameterThrow):
+    """The constants of the recombination model of ``params`` (Birks by default: birks_a, birks_k;
+    Box: box_alpha, box_beta) per event; ``ranges`` overrides their ranges."""
 
     def __init__(self, ranges: Mapping[str, tuple[float, float]] | None = None, **response_kwargs) -> None:
-        super().__init__(efield=False, lifetime=False, diffusion=False, recombination=True, ranges=ranges,
-                         **response_kwargs)
+        model = _model(response_kwargs)
+        names = [p.name for p in PARAMETERS.values() if p.model == model and p.throw_range is not None]
+        super().__init__(names, ranges, **response_kwargs)

@@ -79,10 +79,11 @@ def bar_plot(path: str | Path, summary: Sequence[Mapping], key: str, metric: str
 
 def panel_plot(path: str | Path, rows: Sequence[Mapping], panel: str, x: str, y: str, curve: str,
                err: str | None = None, marks: Mapping[str, float] | None = None, title: str = "",
-               columns: int = 3) -> Path:
+               columns: int = 3, labels: Mapping[str, str] | None = None) -> Path:
     """One panel per value of ``rows[panel]`` (first-seen order), ``y`` against ``x`` with one
     curve per value of ``rows[curve]`` (error bars from ``err``); ``marks[panel]`` draws a dashed
-    vertical line (e.g. the nominal value)."""
+    vertical line (e.g. the nominal value); ``labels[panel]`` is the panel's x-axis label (default:
+    the panel's name)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -102,7 +103,7 @@ def panel_plot(path: str | Path, rows: Sequence[Mapping], panel: str, x: str, y:
                         label=c)
         if marks and name in marks:
             ax.axvline(marks[name], color="grey", ls="--", lw=1)
-        ax.set_xlabel(name)
+        ax.set_xlabel((labels or {}).get(name, name))
         ax.set_ylabel(y)
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")

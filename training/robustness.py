@@ -14,8 +14,9 @@ Three LArTPC classifiers (e, gamma, mu, pi, p), same training split, encoder and
   events of a step at thrown, half at nominal parameters).
 
 Each model is evaluated on the test split's deposits passed through the response at shifted
-parameters, one parameter at a time (efield, lifetime, diffusion_t, diffusion_l, birks_a,
-birks_k) on ``--grid`` points over its throw range (edges included) plus the nominal value,
+parameters, one parameter at a time (:data:`PARAMETERS`: every parameter of the table in
+:mod:`systematics.parameters` with a throw range, e.g. efield, lifetime, diffusion_t, diffusion_l,
+birks_a, birks_k) on ``--grid`` points over its throw range (edges included) plus the nominal value,
 the others nominal. Every simulated test set uses the same diffusion and noise draws
 (generator seeded with :data:`training.tasks.EVALUATION_SEED`), so all models see the same
 events and a shift changes only the parameter. Per model and point: accuracy, its binomial
@@ -42,7 +43,7 @@ from torch import Tensor
 from augment import Events
 from augment._checks import check_int
 from systematics import DetectorThrow
-from systematics.parameters import NOMINAL, RANGES
+from systematics.parameters import NOMINAL, PARAMETERS as DETECTOR_PARAMETERS, RANGES, used_parameters
 from training.ablation import PROBE_L2, pretrain, probe
 from training.linear_eval import extract_features, fit_linear, train_test_split
 from training.report import panel_plot, write_csv
@@ -51,11 +52,11 @@ from training.tasks import LARTPC_GEOMETRY, PRESETS, Budget, LArTask, add_streng
 
 __all__ = ["PARAMETERS", "MODELS", "BUDGETS", "grid_values", "score_shift", "run_study", "main"]
 
-PARAMETERS = ("efield", "lifetime", "diffusion_t", "diffusion_l", "birks_a", "birks_k")
+# Every parameter of the table with a throw range that the (Birks) response uses, in table order.
+PARAMETERS = tuple(name for name in used_parameters("birks") if name in RANGES)
 MODELS = ("SimCLR + throws (frozen, linear)", "supervised nominal", "supervised nominal + throws")
 BUDGETS = {"quick": PRESETS[("lartpc", "quick")], "full": PRESETS[("lartpc", "full")]}
-UNITS = {"efield": "kV/cm", "lifetime": "us", "diffusion_t": "cm^2/us", "diffusion_l": "cm^2/us", "birks_a": "",
-         "birks_k": "(kV/cm)(g/cm^2)/MeV"}
+UNITS = {name: DETECTOR_PARAMETERS[name].unit for name in PARAMETERS}
 
 Model = Callable[[Events], Tensor]  # events -> (B, K) logits
 
@@ -173,7 +174,9 @@ def run_study(args: argparse.Namespace, budget: Budget, preset: str = "quick") -
     write_csv(out / "points.csv", rows)
     (out / "table.md").write_text(table + "\n")
     panel_plot(out / "accuracy.png", rows, "parameter", "value", "accuracy", "model", err="accuracy_error",
-               marks={k: NOMINAL[k] for k in PARAMETERS}, title="LArTPC: test accuracy at shifted detector parameters")
+               marks={k: NOMINAL[k] for k in PARAMETERS},
+               labels={k: DETECTOR_PARAMETERS[k].axis_label for k in PARAMETERS},
+               title="LArTPC: test accuracy at shifted detector parameters")
     return {"rows": rows, "nominal": plain, "table": table}
 
 

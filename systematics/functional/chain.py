@@ -6,12 +6,11 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from systematics import constants as C
 from systematics.functional.diffusion import diffuse
 from systematics.functional.drift import drift_time, drift_velocity, lifetime_attenuation, reconstruct_drift_coords
 from systematics.functional.readout import ReadoutResult, readout
 from systematics.functional.recombination import dedx, ionisation_electrons, recombination_birks, recombination_box
-from systematics.parameters import DriftGeometry, ReadoutConfig
+from systematics.parameters import NOMINAL, DriftGeometry, ReadoutConfig
 
 __all__ = ["detector_response"]
 
@@ -37,7 +36,7 @@ def detector_response(coords: Tensor, feats: Tensor, batch: Tensor, num_events: 
     else:
         surviving = recombination_box(rate, v["efield"], v["box_alpha"], v["box_beta"])
     charge = ionisation_electrons(dE, surviving)
-    nominal_field = torch.full_like(v["efield"], C.NOMINAL_EFIELD)
+    nominal_field = torch.full_like(v["efield"], NOMINAL["efield"])
     field = v["efield"] if geometry.field_changes_velocity else nominal_field
     velocity = drift_velocity(field, v["temperature"])
     t = drift_time(coords, geometry, velocity)

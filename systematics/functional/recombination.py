@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 
 from systematics import constants as C
+from systematics.parameters import NOMINAL
 
 __all__ = ["dedx", "recombination_birks", "recombination_box", "ionisation_electrons"]
 
@@ -27,8 +28,8 @@ def dedx(dE: Tensor, dx: Tensor) -> Tensor:
     return dE / dx
 
 
-def recombination_birks(dedx: Tensor, efield: Tensor, a: Tensor | float = C.BIRKS_A,
-                        k: Tensor | float = C.BIRKS_K) -> Tensor:
+def recombination_birks(dedx: Tensor, efield: Tensor, a: Tensor | float = NOMINAL["birks_a"],
+                        k: Tensor | float = NOMINAL["birks_k"]) -> Tensor:
     """Fraction of ionisation surviving recombination, modified Birks law (Amoruso et al.,
     NIM A 523 (2004) 275; larnd-sim quenching.py): R = A_b / (1 + k_b (dE/dx) / (E rho)).
 
@@ -36,8 +37,8 @@ def recombination_birks(dedx: Tensor, efield: Tensor, a: Tensor | float = C.BIRK
     return a / (1 + k * dedx / (efield * C.LAR_DENSITY_RECOMBINATION))
 
 
-def recombination_box(dedx: Tensor, efield: Tensor, alpha: Tensor | float = C.BOX_ALPHA,
-                      beta: Tensor | float = C.BOX_BETA) -> Tensor:
+def recombination_box(dedx: Tensor, efield: Tensor, alpha: Tensor | float = NOMINAL["box_alpha"],
+                      beta: Tensor | float = NOMINAL["box_beta"]) -> Tensor:
     """Fraction of ionisation surviving recombination, modified Box model (Baller, JINST 8 (2013)
     P08005; larnd-sim quenching.py): xi = beta (dE/dx) / (E rho), R = ln(alpha + xi) / xi.
 

@@ -2,8 +2,8 @@ import pytest
 import torch
 from hypothesis import given
 
-from augment import DetectorThrow, DiffusionThrow, EFieldThrow, LifetimeThrow, RecombinationThrow
-from systematics import RANGES, DetectorParams
+from augment import DetectorResponse, DetectorThrow, DiffusionThrow, EFieldThrow, LifetimeThrow, RecombinationThrow
+from systematics import RANGES, DetectorParams, ParameterThrow
 from tests.contracts import check_transform_contract
 from tests.systematics.deposits import deposits_strategy, track
 
@@ -20,6 +20,9 @@ def many_events():
     (RecombinationThrow(), ("birks_a", "birks_k")),
     (RecombinationThrow(params=DetectorParams.nominal("box")), ("box_alpha", "box_beta")),
     (DetectorThrow(), ("efield", "lifetime", "diffusion_t", "diffusion_l", "birks_a", "birks_k")),
+    (DetectorThrow(params=DetectorParams.nominal("box"), exclude=("lifetime",)),
+     ("efield", "diffusion_t", "diffusion_l", "box_alpha", "box_beta")),
+    (ParameterThrow(("birks_k", "efield")), ("birks_k", "efield")),
 ])
 def test_drawn_values_inside_ranges_others_nominal(throw, keys):
     params = throw.sample(many_events(), 0)
@@ -53,26 +56,36 @@ def test_gated_off_events_get_the_configured_values():
 
 def test_throws_change_the_charge_as_expected():
     ev = track()
-    nominal_charge = DetectorThrow(lifetime=False, efield=False, diffusion=False, recombination=False)(ev, 0).feats.sum()
+    nominal_charge = DetectorResponse()(ev, 0).feats.sum()
     short = LifetimeThrow(range=(500.0, 500.0))(ev, 0).feats.sum()
     assert short < 0.9 * nominal_charge
 
 
 @given(deposits_strategy())
 def test_contract_detector_throw(ev):
-    check_transform_contract(DetectorThrow(log_uniform=True, diffusion_samples=2, p=0.7), ev)
+    check_transform_contract(DetectorThrow(log_uniform=("lifetime",), diffusion_samples=2, p=0.7), ev)
 
 
 def test_bad_arguments():
     with pytest.raises(ValueError, match=r"ranges: got keys \['efield'\] that are not thrown"):
-        DetectorThrow(efield=False, ranges={"efield": (0.4, 0.6)})
+        DetectorThrow(exclude=("efield",), ranges={"efield": (0.4, 0.6)})
     with pytest.raises(ValueError, match=r"ranges\['lifetime'\]: expected finite"):
         LifetimeThrow(range=(5000.0, 500.0))
-    with pytest.raises(ValueError, match="lifetime: expected values in"):
+    with pytest.raises(ValueError, match=r"ranges\['lifetime'\]: expected values in \(0.0, inf\] us"):
         LifetimeThrow(range=(-10.0, 500.0))
-    with pytest.raises(ValueError, match="efield: expected values in"):
+    with pytest.raises(ValueError, match=r"ranges\['efield'\]: expected values in"):
         EFieldThrow(range=(0.01, 0.5))
-    with pytest.raises(ValueError, match="log_uniform: expected a bool, True only when the lifetime is thrown"):
-        DetectorThrow(lifetime=False, log_uniform=True)
+    with pytest.raises(ValueError, match="log_uniform: expected a collection of thrown names"):
+        DetectorThrow(exclude=("lifetime",), log_uniform=("lifetime",))
+    with pytest.raises(ValueError, match="log_uniform: expected a bool"):
+        LifetimeThrow(log_uniform="yes")
+    with pytest.raises(ValueError, match=r"ranges\['diffusion_t'\]: expected low > 0 for a log-uniform throw"):
+        ParameterThrow(("diffusion_t",), {"diffusion_t": (0.0, 1e-5)}, log_uniform=("diffusion_t",))
+    with pytest.raises(ValueError, match="names: expected distinct parameters with a throw range"):
+        ParameterThrow(("temperature",))  # no throw range
+    with pytest.raises(ValueError, match="names: expected distinct parameters"):
+        ParameterThrow(("box_alpha",))  # not used by the (default Birks) response
+    with pytest.raises(ValueError, match="exclude: expected a collection of throwable parameters"):
+        DetectorThrow(exclude=("temperature",))
     with pytest.raises(ValueError, match=r"ranges: got keys \['box_alpha'\]"):
         RecombinationThrow(ranges={"box_alpha": (0.9, 1.0)})

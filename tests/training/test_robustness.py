@@ -65,3 +65,11 @@ def test_study_end_to_end(tmp_path, monkeypatch):
     assert table.startswith("### LArTPC robustness (quick): 30 events")
     assert sum(line.startswith(f"| {m} |") for line in table.splitlines() for m in MODELS) == 3 * len(PARAMETERS)
     assert (out / "accuracy.png").stat().st_size > 10_000
+
+
+def test_swept_parameters_and_units_come_from_the_table():
+    from systematics.parameters import PARAMETERS as TABLE
+
+    assert PARAMETERS == ("efield", "lifetime", "diffusion_t", "diffusion_l", "birks_a", "birks_k")
+    assert robustness.UNITS == {name: TABLE[name].unit for name in PARAMETERS}
+    assert robustness.UNITS["lifetime"] == "us"
