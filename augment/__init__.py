@@ -12,12 +12,13 @@ from augment.sampling import VoxelDrop
 
 # The detector throws live in systematics, which imports augment: these lines stay last.
 from systematics.response import DetectorResponse  # noqa: E402  isort: skip
-from systematics.throws import (DetectorThrow, DiffusionThrow, EFieldThrow, LifetimeThrow,  # noqa: E402  isort: skip
-                                RecombinationThrow)
+from systematics.throws import (DeadChannelThrow, DetectorThrow, DiffusionThrow,  # noqa: E402  isort: skip
+                                EFieldThrow, GainThrow, LifetimeThrow, RecombinationThrow, SpaceChargeThrow)
 
 __all__ = [
     "Events", "Transform", "Compose", "RandomApply", "OneOf", "SomeOf",
     "Translate", "Rotate", "Jitter", "Cutout", "EnergyScale", "LocalSmear", "VoxelDrop",
     "CollinearSplit", "SoftSmear", "CentreJets", "NormalisePT", "KeepHardest", "preprocess_jets",
     "DetectorResponse", "DetectorThrow", "LifetimeThrow", "EFieldThrow", "DiffusionThrow", "RecombinationThrow",
+    "SpaceChargeThrow", "DeadChannelThrow", "GainThrow",
 ]

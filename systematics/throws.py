@@ -20,7 +20,8 @@ from augment._random import uniform
 from systematics.parameters import PARAMETERS, RANGES, used_parameters
 from systematics.response import DetectorResponse
 
-__all__ = ["ParameterThrow", "DetectorThrow", "LifetimeThrow", "EFieldThrow", "DiffusionThrow", "RecombinationThrow"]
+__all__ = ["ParameterThrow", "DetectorThrow", "LifetimeThrow", "EFieldThrow", "DiffusionThrow", "RecombinationThrow",
+           "SpaceChargeThrow", "DeadChannelThrow", "GainThrow"]
 
 
 def _model(response_kwargs: Mapping[str, object]) -> str:
@@ -73,11 +74,14 @@ class ParameterThrow(DetectorResponse):
 
 class DetectorThrow(ParameterThrow):
     """Throw every parameter of the table that has a throw range and that the response uses,
-    except those in ``exclude`` (so a parameter added to the table is thrown here too)."""
+    except those in ``exclude`` (so a parameter added to the table is thrown here too). Space
+    charge is thrown only when the geometry knows its transverse extent (``geometry.transverse``)."""
 
     def __init__(self, exclude: Collection[str] = (), ranges: Mapping[str, tuple[float, float]] | None = None,
                  log_uniform: Collection[str] = (), **response_kwargs) -> None:
-        throwable = [n for n in used_parameters(_model(response_kwargs)) if n in RANGES]
+        geometry = response_kwargs.get("geometry")
+        no_box = ("space_charge",) if getattr(geometry, "transverse", None) is None else ()
+        throwable = [n for n in used_parameters(_model(response_kwargs)) if n in RANGES and n not in no_box]
         if isinstance(exclude, str) or not set(exclude) <= set(throwable):
             raise ValueError(f"exclude: expected a collection of throwable parameters ({throwable}), got {exclude!r}")
         super().__init__([n for n in throwable if n not in exclude], ranges, log_uniform, **response_kwargs)
@@ -118,3 +122,39 @@ class RecombinationThrow(ParameterThrow):
         model = _model(response_kwargs)
         names = [p.name for p in PARAMETERS.values() if p.model == model and p.throw_range is not None]
         super().__init__(names, ranges, **response_kwargs)
+
+
+class SpaceChargeThrow(ParameterThrow):
+    """Space-charge density relative to MicroBooNE's at the surface (0: none, 1: MicroBooNE) per
+    event in ``range`` (default [0, 1]); the charge is displaced by the lowest-mode space-charge map
+    scaled to the geometry's drift length by L^3 E^-1.7 (docs/physics.md, "Space charge": at most
+    3.9 cm across and 1.0 cm along the drift in the 230.4 cm cube). Needs ``geometry.transverse``."""
+
+    def __init__(self, range: tuple[float, float] = RANGES["space_charge"], **response_kwargs) -> None:
+        geometry = response_kwargs.get("geometry")
+        if getattr(geometry, "transverse", None) is None:
+            raise ValueError("geometry: expected a DriftGeometry with transverse=((low, high), (low, high)) cm "
+                             "(the field cage's extent) for space charge, got "
+                             f"{'the default DriftGeometry()' if geometry is None else geometry}")
+        super().__init__(("space_charge",), {"space_charge": range}, **response_kwargs)
+
+
+class DeadChannelThrow(ParameterThrow):
+    """Fractions of dead (read nothing) and noisy (``readout.noisy_channel_noise`` electrons RMS
+    more noise) readout channels per event, in ``dead`` (default [0, 0.10]: larnd-sim's Module-0
+    disables 7.9%) and ``noisy`` (default [0, 0.05]); a channel is a pixel, the voxel column along
+    the drift (docs/physics.md, "Readout channels")."""
+
+    def __init__(self, dead: tuple[float, float] = RANGES["dead_fraction"],
+                 noisy: tuple[float, float] = RANGES["noisy_fraction"], **response_kwargs) -> None:
+        super().__init__(("dead_fraction", "noisy_fraction"), {"dead_fraction": dead, "noisy_fraction": noisy},
+                         **response_kwargs)
+
+
+class GainThrow(ParameterThrow):
+    """Relative RMS spread of the per-channel gains per event in ``range`` (default [0, 0.10]); each
+    pixel's gain is log-normal with mean 1, hashed from the event's seed (docs/physics.md,
+    "Readout channels")."""
+
+    def __init__(self, range: tuple[float, float] = RANGES["gain_spread"], **response_kwargs) -> None:
+        super().__init__(("gain_spread",), {"gain_spread": range}, **response_kwargs)

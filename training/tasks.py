@@ -31,7 +31,7 @@ __all__ = ["Budget", "PRESETS", "JetTask", "LArTask", "TASKS", "add_strength_arg
 # The toy gun fills a cube of 230.4 cm (PILArNet's 768 voxels of 3 mm, arXiv 2006.01993). We read it out
 # as one TPC with its anode plane at x = 0 and a 230.4 cm drift (MicroBooNE-like, 2.56 m), so every deposit
 # drifts and the lifetime throw matters (t_max = 230.4 cm / 0.16 cm/us = 1.4 ms against tau = 2.2 ms).
-LARTPC_GEOMETRY = DriftGeometry(drift_axis=0, anode=0.0, max_drift=230.4)
+LARTPC_GEOMETRY = DriftGeometry(drift_axis=0, anode=0.0, max_drift=230.4, transverse=((0.0, 230.4), (0.0, 230.4)))
 
 # Seed of the diffusion and noise draws of the evaluation (test) responses.
 EVALUATION_SEED = 12345

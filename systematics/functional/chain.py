@@ -1,5 +1,6 @@
 """The full response chain for a ragged batch: recombination -> ionisation -> drift -> lifetime
--> diffusion -> readout (physics.md section 1, following larnd-sim's order)."""
+-> space charge -> diffusion -> readout with the channel effects (following larnd-sim's order;
+space charge and channels: docs/physics.md, "Space charge" and "Readout channels")."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from systematics.functional.diffusion import diffuse
 from systematics.functional.drift import drift_time, drift_velocity, lifetime_attenuation, reconstruct_drift_coords
 from systematics.functional.readout import ReadoutResult, readout
 from systematics.functional.recombination import dedx, ionisation_electrons, recombination_birks, recombination_box
+from systematics.functional.space_charge import space_charge_shift
 from systematics.parameters import NOMINAL, DriftGeometry, ReadoutConfig
 
 __all__ = ["detector_response"]
@@ -23,7 +25,13 @@ def detector_response(coords: Tensor, feats: Tensor, batch: Tensor, num_events: 
     coords (N, 3) cm; feats (N, 2) columns dE (MeV), dx (cm); batch (N,) int64; ``values``: (B,)
     per-event tensors "efield" (kV/cm), "lifetime" (us), "diffusion_t", "diffusion_l" (cm^2/us),
     "temperature" (K) and the recombination model's constants ("birks_a", "birks_k" or "box_alpha",
-    "box_beta"); ``offsets`` (N, k, 3) standard normals for diffusion; ``noise_seed`` (B,) int64.
+    "box_beta"), "space_charge" (relative density) and the channel parameters "dead_fraction",
+    "noisy_fraction", "gain_spread"; ``offsets`` (N, k, 3) standard normals for diffusion;
+    ``noise_seed`` (B,) int64 (readout noise and the channels' hashes).
+
+    Space charge displaces the charge after drift and attachment, before diffusion and readout
+    (docs/physics.md, "Space charge"); the channel effects act in the readout, before the threshold
+    (docs/physics.md, "Readout channels").
 
     The drift velocity uses the event's field if ``geometry.field_changes_velocity`` (and drift
     positions are then reconstructed assuming the nominal 0.50 kV/cm velocity), else the nominal
@@ -41,10 +49,13 @@ def detector_response(coords: Tensor, feats: Tensor, batch: Tensor, num_events: 
     velocity = drift_velocity(field, v["temperature"])
     t = drift_time(coords, geometry, velocity)
     charge = lifetime_attenuation(charge, t, v["lifetime"])
+    coords = coords + space_charge_shift(coords, v["space_charge"], geometry)
     coords, charge, batch = diffuse(coords, charge, batch, t, v["diffusion_l"], v["diffusion_t"], offsets,
                                     geometry.drift_axis)
     if geometry.field_changes_velocity:
         scale = drift_velocity(nominal_field, v["temperature"]) / velocity
         coords = reconstruct_drift_coords(coords, geometry, scale.repeat_interleave(offsets.shape[1]))
     r = readout_config
-    return readout(coords, charge, batch, num_events, r.pitch, r.threshold, r.noise, noise_seed, r.origin)
+    channels = {key: values[key] for key in ("dead_fraction", "noisy_fraction", "gain_spread")}
+    return readout(coords, charge, batch, num_events, r.pitch, r.threshold, r.noise, noise_seed, r.origin, channels,
+                   geometry.drift_axis, r.noisy_channel_noise)

@@ -15,9 +15,9 @@ import torch
 from torch import Tensor
 
 from systematics import constants as C
-from systematics.parameters import DriftGeometry
+from systematics.parameters import NOMINAL, DriftGeometry
 
-__all__ = ["space_charge_displacement", "space_charge_amplitude", "velocity_field_slope"]
+__all__ = ["space_charge_displacement", "space_charge_amplitude", "space_charge_shift", "velocity_field_slope"]
 
 # The reference: MicroBooNE's largest transverse offset, at its drift length and field
 # (JINST 15 (2020) P12037; JINST 12 (2017) P02017), and the scaling of the offsets with drift
@@ -91,3 +91,24 @@ def space_charge_displacement(coords: Tensor, amplitude: Tensor, geometry: Drift
     drift_scale = amplitude * velocity_slope * h_min / geometry.max_drift
     out[:, axis] = geometry.direction * drift_scale * cos_s[:, 0] * cos_s[:, 1] * torch.sin(math.pi * u)
     return out
+
+
+def space_charge_shift(coords: Tensor, density: Tensor, geometry: DriftGeometry) -> Tensor:
+    """(N, 3) displacement (cm) of the response's drifted charge at ``coords`` (N, 3) cm for the
+    per-point relative space-charge ``density`` (N,) (the ``space_charge`` parameter): the shape of
+    :func:`space_charge_displacement` over ``geometry.transverse``, the amplitude of
+    :func:`space_charge_amplitude` at the nominal field. Raises ValueError naming space_charge if a
+    density is not 0 while ``geometry.transverse`` is None, or if the amplitude reaches
+    2 h_min / pi, beyond which the map would fold charge onto itself."""
+    if geometry.transverse is None:
+        if density.numel() and (density != 0).any():
+            raise ValueError("space_charge: expected 0 when geometry.transverse is None (space charge needs the "
+                             f"field cage's transverse extent), got max {density.max().item()}")
+        return torch.zeros_like(coords)
+    efield = NOMINAL["efield"]
+    amplitude = space_charge_amplitude(density, geometry.max_drift, efield)
+    h_min = min(hi - lo for lo, hi in geometry.transverse) / 2
+    if amplitude.numel() and (amplitude >= 2 * h_min / math.pi).any():
+        raise ValueError(f"space_charge: expected an amplitude below 2 h_min / pi = {2 * h_min / math.pi:.4g} cm for "
+                         f"this geometry, got {amplitude.max().item():.4g} cm (density {density.max().item():.4g})")
+    return space_charge_displacement(coords, amplitude, geometry, geometry.transverse, velocity_field_slope(efield))

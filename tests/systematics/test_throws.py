@@ -3,7 +3,7 @@ import torch
 from hypothesis import given
 
 from augment import DetectorResponse, DetectorThrow, DiffusionThrow, EFieldThrow, LifetimeThrow, RecombinationThrow
-from systematics import RANGES, DetectorParams, ParameterThrow
+from systematics import RANGES, DetectorParams, DriftGeometry, ParameterThrow
 from tests.contracts import check_transform_contract
 from tests.systematics.deposits import deposits_strategy, track
 
@@ -19,9 +19,14 @@ def many_events():
     (LifetimeThrow(), ("lifetime",)), (EFieldThrow(), ("efield",)), (DiffusionThrow(), ("diffusion_t", "diffusion_l")),
     (RecombinationThrow(), ("birks_a", "birks_k")),
     (RecombinationThrow(params=DetectorParams.nominal("box")), ("box_alpha", "box_beta")),
-    (DetectorThrow(), ("efield", "lifetime", "diffusion_t", "diffusion_l", "birks_a", "birks_k")),
-    (DetectorThrow(params=DetectorParams.nominal("box"), exclude=("lifetime",)),
+    (DetectorThrow(), ("efield", "lifetime", "diffusion_t", "diffusion_l", "dead_fraction", "noisy_fraction",
+                       "gain_spread", "birks_a", "birks_k")),
+    (DetectorThrow(params=DetectorParams.nominal("box"), exclude=("lifetime", "dead_fraction", "noisy_fraction",
+                                                                  "gain_spread")),
      ("efield", "diffusion_t", "diffusion_l", "box_alpha", "box_beta")),
+    (DetectorThrow(geometry=DriftGeometry(transverse=((-5.0, 5.0), (-5.0, 5.0)))),
+     ("efield", "lifetime", "diffusion_t", "diffusion_l", "space_charge", "dead_fraction", "noisy_fraction",
+      "gain_spread", "birks_a", "birks_k")),
     (ParameterThrow(("birks_k", "efield")), ("birks_k", "efield")),
 ])
 def test_drawn_values_inside_ranges_others_nominal(throw, keys):
