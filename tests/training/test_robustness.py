@@ -15,7 +15,7 @@ def test_grid_values_edges_and_nominal():
     for name in PARAMETERS:
         low, high = RANGES[name]
         values = grid_values(name, 2)
-        assert values == sorted([low, NOMINAL[name], high])
+        assert values == sorted({low, NOMINAL[name], high})  # the nominal may be an edge (e.g. 0 dead channels)
     assert grid_values("efield", 3) == pytest.approx([0.45, 0.5, 0.55])
     assert len(grid_values("lifetime", 5)) == 6
 
