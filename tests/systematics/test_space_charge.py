@@ -10,7 +10,7 @@ from systematics.functional.drift import drift_velocity
 from systematics.functional.space_charge import space_charge_displacement, velocity_field_slope
 
 D64 = dict(dtype=torch.float64)
-# The toy gun's cube read out along x (training.tasks.LARTPC_GEOMETRY), and an unequal box.
+# The toy gun's cube read out along x (training.studies.tasks.LARTPC_GEOMETRY), and an unequal box.
 CUBE = DriftGeometry(drift_axis=0, anode=0.0, max_drift=230.4)
 CUBE_BOX = ((0.0, 230.4), (0.0, 230.4))
 SLOPE = velocity_field_slope(0.5)
