@@ -13,11 +13,11 @@ from augment.sampling import VoxelDrop
 
 # The detector response and throws live in systematics (which imports augment): re-exported lazily
 # (PEP 562), so that `import augment` imports nothing from systematics.
-_SYSTEMATICS = {"DetectorResponse": "systematics.response", "DetectorThrow": "systematics.throws",
-                "LifetimeThrow": "systematics.throws", "EFieldThrow": "systematics.throws",
-                "DiffusionThrow": "systematics.throws", "RecombinationThrow": "systematics.throws",
-                "SpaceChargeThrow": "systematics.throws", "DeadChannelThrow": "systematics.throws",
-                "GainThrow": "systematics.throws"}
+_SYSTEMATICS = {"DetectorResponse": "systematics.response", "ParameterThrow": "systematics.throws",
+                "DetectorThrow": "systematics.throws", "LifetimeThrow": "systematics.throws",
+                "EFieldThrow": "systematics.throws", "DiffusionThrow": "systematics.throws",
+                "RecombinationThrow": "systematics.throws", "SpaceChargeThrow": "systematics.throws",
+                "DeadChannelThrow": "systematics.throws", "GainThrow": "systematics.throws"}
 
 
 def __getattr__(name: str):

@@ -31,7 +31,7 @@ from typing import Any, Sequence
 import torch
 from torch import Tensor
 
-from augment._checks import check_events
+from augment._checks import check_input
 from augment._events import Events
 from augment._gate import check_gate, merge_gated
 from augment._params import Params
@@ -85,7 +85,7 @@ class Transform:
 
     def apply(self, events: Events, params: AnyParams) -> Events:
         """Apply ``params`` (from :meth:`sample` on these events) deterministically."""
-        check_events(events)
+        check_input(events)
         return self._apply(events, params)
 
     def sample_apply(self, events: Events, generator: GeneratorLike = None,
@@ -146,7 +146,7 @@ def _entry(events: Events, generator: GeneratorLike, gate: Tensor | None) -> tup
                                                                                   Tensor | None]:
     """The checks of a top-level call: the events, the generator (an int seed becomes a generator on
     the events' device) and an outside gate."""
-    check_events(events)
+    check_input(events)
     if gate is not None:
         check_gate(gate, events.num_events, "gate")
         if gate.device != events.device:

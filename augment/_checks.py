@@ -18,6 +18,13 @@ def check_events(events: Events) -> None:
         raise TypeError(f"events: expected augment.Events, got {type(events).__name__}")
 
 
+def check_input(events: Events) -> None:
+    """The check of a top-level transform call: an :class:`augment.Events` whose tensors still hold
+    valid values (:meth:`Events.validate`: NaN written in place after construction is caught here)."""
+    check_events(events)
+    events.validate()
+
+
 def check_nonnegative(name: str, value: float) -> float:
     if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) or value < 0:
         raise ValueError(f"{name}: expected a finite number >= 0, got {value!r}")

@@ -23,19 +23,20 @@ __all__ = ["CollinearSplit", "SoftSmear", "CentreJets", "NormalisePT", "KeepHard
 
 # JetCLR defaults from its code (github.com/bmdillon/JetCLR, run_dir/extargs.py): nconstit = 50
 # constituents kept, soft-smearing strength ptst = 0.1 GeV and pT floor ptcm = 0.1 GeV. The paper
-# (arXiv 2108.04253) gives Lambda_soft = 100 MeV (physics.md section 4); the number of constituents
+# (arXiv 2108.04253) gives Lambda_soft = 100 MeV (docs/physics.md section 4); the number of constituents
 # in the paper text itself is unverified.
 JETCLR_NUM_CONSTITUENTS = 50
 JETCLR_SOFT_SCALE = 0.1
 JETCLR_PT_MIN = 0.1
 
 
-def check_jets(events: Events) -> None:
-    """Jets need floating (eta, phi) coords (D = 2) and pT = feats[:, 0] >= 0."""
+def check_jets(events: Events, pt: bool = False) -> None:
+    """Jets need floating (eta, phi) coords (D = 2) and a pT column feats[:, 0] (host checks only);
+    with ``pt``, also pT >= 0 (one host sync: done when sampling, not in ``transform``)."""
     check_float_coords(events, dims=(2,))
     if events.feats.shape[1] < 1:
         raise ValueError("events.feats: expected pT (GeV) in column 0, got no feature columns")
-    if events.num_points and bool((events.feats[:, 0] < 0).any()):
+    if pt and events.num_points and bool((events.feats[:, 0] < 0).any()):
         raise ValueError(f"events.feats[:, 0]: expected pT >= 0 GeV, got a minimum of "
                          f"{float(events.feats[:, 0].min())}")
 
@@ -65,7 +66,7 @@ class CollinearSplit(Transform):
         self.pt_columns = tuple(pt_columns)
 
     def sample_params(self, events: Events, generator: torch.Generator | None) -> dict[str, Tensor]:
-        check_jets(events)
+        check_jets(events, pt=True)
         u = uniform((events.num_points,), 0.0, 1.0, generator, events.device, events.feats.dtype)
         split = u < self.fraction
         if self.max_splits is not None:
@@ -88,7 +89,7 @@ class CollinearSplit(Transform):
 class SoftSmear(Transform):
     """Smear each constituent's (eta, phi) by a normal of width ``scale / pT``.
 
-    eta' ~ N(eta, Lambda_soft / pT), phi' likewise (JetCLR, arXiv 2108.04253; physics.md
+    eta' ~ N(eta, Lambda_soft / pT), phi' likewise (JetCLR, arXiv 2108.04253; docs/physics.md
     section 4): soft constituents move a lot, hard ones hardly at all. ``scale`` =
     Lambda_soft in GeV (default 0.1 GeV = 100 MeV). pT is floored at ``pt_min`` GeV
     (JetCLR code default 0.1 GeV) so zero-pT points get a finite width. The smeared phi
@@ -102,7 +103,7 @@ class SoftSmear(Transform):
         self.pt_min = check_positive("pt_min", pt_min)
 
     def sample_params(self, events: Events, generator: torch.Generator | None) -> dict[str, Tensor]:
-        check_jets(events)
+        check_jets(events, pt=True)
         return {"point_noise": normal((events.num_points, 2), generator, events.device, events.coords.dtype)}
 
     def transform(self, events: Events, params: dict[str, Tensor]) -> Events:
@@ -120,7 +121,7 @@ class _JetPreprocessing(Transform):
         super().__init__(1.0)
 
     def sample_params(self, events: Events, generator: torch.Generator | None) -> dict[str, Tensor]:
-        check_jets(events)
+        check_jets(events, pt=True)
         return {}
 
 

@@ -1,8 +1,5 @@
 """LArTPC detector systematics: response emulator (recombination, drift, lifetime, diffusion, readout), throws, toy particle gun."""
 
-# augment re-exports the throws: importing it first makes every import order free of cycles.
-import augment  # noqa: F401  isort: skip
-
 from systematics.parameters import (NOMINAL, PARAMETERS, RANGES, TABLE, DetectorParams, DriftGeometry, Parameter,
                                     ReadoutConfig)
 from systematics.response import DetectorResponse

@@ -3,7 +3,7 @@
 These are the constants that are never thrown; the thrown ones (field, temperature, lifetime,
 diffusion, recombination constants) are declared in systematics.parameters.TABLE. Sources:
 larnd-sim (DUNE/larnd-sim consts/detector.py and consts/physics.py) and Li et al., NIM A 816
-(2016) 160; docs/physics.md sections 2, 3 and 6.
+(2016) 160; docs/physics.md sections 1.2, 1.3 and 1.6.
 """
 
 from __future__ import annotations
@@ -22,16 +22,16 @@ LAR_DENSITY_RECOMBINATION: float = 1.38  # g/cm^3
 # Mean energy per ionisation electron (larnd-sim consts/physics.py W_ION).
 W_ION: float = 23.6e-6  # MeV
 
-# Readout (larnd-sim defaults; docs/physics.md section 6): ND-LAr pixel pitch 3.8 mm, threshold ~5000 e-,
+# Readout (larnd-sim defaults; docs/physics.md section 1.6): ND-LAr pixel pitch 3.8 mm, threshold ~5000 e-,
 # noise ~500-900 e- per channel (we take the low end).
 PIXEL_PITCH: float = 0.38  # cm
 READOUT_THRESHOLD: float = 5000.0  # electrons
 READOUT_NOISE: float = 500.0  # electrons (RMS)
 # Extra noise of a noisy channel: five times larnd-sim's 500 e- uncorrelated noise (consts/detector.py
-# UNCORRELATED_NOISE_CHARGE), a choice (docs/physics.md, "Readout channels").
+# UNCORRELATED_NOISE_CHARGE), a choice (docs/physics.md section 1.8).
 NOISY_CHANNEL_NOISE: float = 2500.0  # electrons (RMS)
 
-# Drift geometry of one ND-LAr module (docs/physics.md section 3: 50.4 cm; the 2x2 prototype drifts 30.27 cm).
+# Drift geometry of one ND-LAr module (docs/physics.md section 1.3: 50.4 cm; the 2x2 prototype drifts 30.27 cm).
 MAX_DRIFT_NDLAR: float = 50.4  # cm
 
 __all__ = [

@@ -3,7 +3,7 @@
 Every detector parameter is declared ONCE, in :data:`TABLE` (name, nominal value, throw range,
 physical limits, unit, axis label, source). :class:`DetectorParams` (its fields and defaults),
 the validation of every value, the throws' default ranges, the robustness study's sweep and the
-plots' axis labels are all derived from it (docs/physics.md section 1 lists the same table).
+plots' axis labels are all derived from it (docs/physics.md section 1.1 lists the same table).
 
 To add a parameter: append a :class:`Parameter` to :data:`TABLE`. It becomes a field of
 :class:`DetectorParams` (default: its nominal), is validated against its limits, can be thrown
@@ -103,48 +103,51 @@ class Parameter:
                              + f", got min {v.min().item()}, max {v.max().item()}")
 
 
-_RANGES = "throw range: arXiv:2309.04639 and the seed study (docs/physics.md section 1)"
+_RANGES = "throw range: arXiv:2309.04639 and the seed study (docs/physics.md section 1.1)"
 
 TABLE: tuple[Parameter, ...] = (
     Parameter("efield", 0.50, "kV/cm", Interval(0.05, 5.0), (0.45, 0.55), "drift field",
               "larnd-sim consts/detector.py E_FIELD; limits: range of the Li et al. mobility fit "
-              f"(docs/physics.md section 3); {_RANGES}"),
+              f"(docs/physics.md section 1.3); {_RANGES}"),
     Parameter("lifetime", 2200.0, "us", Interval(0.0, math.inf, low_closed=False), (500.0, 5000.0),
               "electron lifetime", "larnd-sim consts/detector.py ELECTRON_LIFETIME; inf: no attachment "
-              f"(docs/physics.md section 4); {_RANGES}"),
+              f"(docs/physics.md section 1.4); {_RANGES}"),
     Parameter("diffusion_t", 8.8e-6, "cm^2/us", Interval(0.0, math.inf, high_closed=False), (4e-6, 14e-6),
-              "transverse diffusion D_T", f"larnd-sim consts/detector.py TRAN_DIFF (docs/physics.md section 5); {_RANGES}"),
+              "transverse diffusion D_T",
+              f"larnd-sim consts/detector.py TRAN_DIFF (docs/physics.md section 1.5); {_RANGES}"),
     Parameter("diffusion_l", 4.0e-6, "cm^2/us", Interval(0.0, math.inf, high_closed=False), (2e-6, 9e-6),
-              "longitudinal diffusion D_L", f"larnd-sim consts/detector.py LONG_DIFF (docs/physics.md section 5); {_RANGES}"),
+              "longitudinal diffusion D_L",
+              f"larnd-sim consts/detector.py LONG_DIFF (docs/physics.md section 1.5); {_RANGES}"),
     Parameter("temperature", 87.17, "K", Interval(83.8, 150.7), None, "LAr temperature",
               "larnd-sim consts/detector.py TEMPERATURE; limits: liquid argon between the triple and the "
-              "critical point (NIST Chemistry WebBook, argon; docs/physics.md section 3); not thrown"),
+              "critical point (NIST Chemistry WebBook, argon; docs/physics.md section 1.3); not thrown"),
     Parameter("space_charge", 0.0, "", Interval(0.0, math.inf, high_closed=False), (0.0, 1.0),
               "space-charge density (MicroBooNE = 1)",
               "shape: lowest Fourier mode of the ion potential; scale: MicroBooNE's ~15 cm offsets (JINST 15 "
               "(2020) P12037) at 2.56 m and 0.273 kV/cm, scaled by L^3 E^-1.7 (M. Mooney, SpaCE); 0: no space "
-              "charge, 1: a surface detector like MicroBooNE (docs/physics.md, \"Space charge\")"),
+              "charge, 1: a surface detector like MicroBooNE (docs/physics.md section 1.7)"),
     Parameter("dead_fraction", 0.0, "", Interval(0.0, 1.0), (0.0, 0.10), "dead-channel fraction",
               "larnd-sim detector_properties/module0_bad_channels.json disables 6190 of Module-0's 78,400 "
-              "pixels (7.9%); the range covers it (docs/physics.md, \"Readout channels\")"),
+              "pixels (7.9%); the range covers it (docs/physics.md section 1.8)"),
     Parameter("noisy_fraction", 0.0, "", Interval(0.0, 1.0), (0.0, 0.05), "noisy-channel fraction",
-              "a choice: larnd-sim has no noisy-channel model (docs/physics.md, \"Readout channels\")"),
+              "a choice: larnd-sim has no noisy-channel model (docs/physics.md section 1.8)"),
     Parameter("gain_spread", 0.0, "", Interval(0.0, math.inf, high_closed=False), (0.0, 0.10),
               "channel gain spread (relative RMS)",
               "a choice: larnd-sim takes per-pixel gains (cli/simulate_pixels.py pixel_gains_file) but ships "
-              "no spread (docs/physics.md, \"Readout channels\")"),
+              "no spread (docs/physics.md section 1.8)"),
     Parameter("birks_a", 0.800, "", Interval(0.0, 1.0, low_closed=False), (0.78, 0.88), "Birks A_b",
               "Amoruso et al., NIM A 523 (2004) 275; larnd-sim consts/physics.py BIRKS_Ab; a surviving "
-              f"fraction, so at most 1 (docs/physics.md section 2); {_RANGES}", model="birks"),
+              f"fraction, so at most 1 (docs/physics.md section 1.2); {_RANGES}", model="birks"),
     Parameter("birks_k", 0.0486, "(kV/cm)(g/cm^2)/MeV", Interval(0.0, math.inf, high_closed=False), (0.04, 0.07),
               "Birks k_b", "Amoruso et al., NIM A 523 (2004) 275; larnd-sim consts/physics.py BIRKS_kb "
-              f"(docs/physics.md section 2); {_RANGES}", model="birks"),
-    Parameter("box_alpha", 0.93, "", Interval(0.0, math.inf, False, False), (0.85, 1.1), "Box alpha",
-              "Baller, JINST 8 (2013) P08005; larnd-sim consts/physics.py BOX_ALPHA "
-              f"(docs/physics.md section 2); {_RANGES}", model="box"),
+              f"(docs/physics.md section 1.2); {_RANGES}", model="birks"),
+    Parameter("box_alpha", 0.93, "", Interval(0.0, 1.0, low_closed=False), (0.85, 1.0), "Box alpha",
+              "Baller, JINST 8 (2013) P08005; larnd-sim consts/physics.py BOX_ALPHA; at most 1, so that "
+              "R = ln(alpha + xi) / xi <= 1 for every xi >= 0 without clipping (docs/physics.md section 1.2); "
+              f"{_RANGES}, its upper edge 1.1 cut to 1.0", model="box"),
     Parameter("box_beta", 0.207, "(kV/cm)(g/cm^2)/MeV", Interval(0.0, math.inf, False, False), (0.18, 0.22),
               "Box beta", "Baller, JINST 8 (2013) P08005; larnd-sim consts/physics.py BOX_BETA "
-              f"(docs/physics.md section 2); {_RANGES}", model="box"),
+              f"(docs/physics.md section 1.2); {_RANGES}", model="box"),
 )
 
 PARAMETERS: Mapping[str, Parameter] = MappingProxyType({p.name: p for p in TABLE})
@@ -214,19 +217,22 @@ class DriftGeometry:
     """Where charge drifts: positions along ``drift_axis`` (0, 1, 2 = x, y, z) must lie between the
     anode plane at ``anode`` (cm) and the cathode at ``anode + direction * max_drift`` (cm).
 
-    ``field_changes_velocity``: if True a thrown field changes the drift velocity, and positions
-    along the drift axis are reconstructed with the nominal velocity (so they stretch or shrink);
-    if False the field only enters recombination.
+    ``field_changes_velocity``: True (the default, as larnd-sim, which always derives the drift
+    velocity from the field and the temperature: consts/detector.py, V_DRIFT = E_FIELD *
+    electron_mobility(E_FIELD, TEMPERATURE)) makes the field set the drift velocity, positions along
+    the drift axis being reconstructed with the nominal field's velocity, so a field throw stretches
+    or shrinks the event along the drift axis (docs/physics.md section 1.3); False keeps the nominal
+    velocity, so the field only enters recombination.
 
     ``transverse``: the field cage's extent ((low, high) cm) on the two other axes, in axis order;
     space charge needs it (its displacement vanishes on the field cage), None if unknown (then the
-    ``space_charge`` parameter must be 0)."""
+    ``space_charge`` parameter must stay 0; docs/physics.md section 1.7)."""
 
     drift_axis: int = 2
     anode: float = 0.0
     max_drift: float = C.MAX_DRIFT_NDLAR
     direction: int = 1
-    field_changes_velocity: bool = False
+    field_changes_velocity: bool = True
     transverse: tuple[tuple[float, float], tuple[float, float]] | None = None
 
     def __post_init__(self) -> None:
@@ -253,11 +259,11 @@ class DriftGeometry:
 @dataclass(frozen=True)
 class ReadoutConfig:
     """Voxel readout: cubic (or per-axis) ``pitch`` in cm (ND-LAr 3.8 mm) on a grid starting at
-    ``origin`` (cm), per-voxel Gaussian ``noise`` RMS and ``threshold`` in electrons, and the
-    extra noise RMS ``noisy_channel_noise`` (electrons) of a noisy channel (the ``noisy_fraction``
-    parameter says how many). The drift
+    ``origin`` (cm), per-voxel Gaussian ``noise`` RMS and ``threshold`` in electrons, and the extra
+    noise RMS ``noisy_channel_noise`` (electrons) of a noisy channel (docs/physics.md section 1.8;
+    the ``noisy_fraction`` parameter says how many). The drift
     coordinate is binned at the same pitch (larnd-sim samples time at 0.1 us, ~0.016 cm: finer,
-    but cubic voxels are what the encoders take; docs/physics.md section 6)."""
+    but cubic voxels are what the encoders take; docs/physics.md section 1.6)."""
 
     pitch: float | Sequence[float] = C.PIXEL_PITCH
     threshold: float = C.READOUT_THRESHOLD

@@ -1,9 +1,12 @@
-"""Detector throws: the detector response with some parameters drawn per event.
+"""Detector throws: samplers of detector parameters for one :class:`DetectorResponse`.
 
-Which parameters, their default ranges and their validation come from the parameter table
-(:data:`systematics.parameters.TABLE`, docs/physics.md section 1); unthrown parameters stay at the
-configured values (nominal by default). The drawn (B,) values are in the params dict under their
-names ("efield", "lifetime", ...), for replay and for binning robustness studies.
+A throw draws per-event values of its parameters and writes them into ``events.attrs[name]`` (B,)
+(its ``transform``); it does not simulate. The response that follows simulates each event once,
+with the values set there and nominal elsewhere, so throws compose with the containers:
+``Compose([OneOf([LifetimeThrow(), EFieldThrow()]), DetectorResponse()])`` gives each event one of
+the two throws; an event whose throw's gate is off keeps NaN ("not thrown") and is simulated at
+nominal. Which parameters exist, their default ranges and their limits come from the parameter
+table (:data:`systematics.parameters.TABLE`, docs/physics.md section 1.1).
 """
 
 from __future__ import annotations
@@ -14,45 +17,39 @@ from typing import Collection, Mapping, Sequence
 import torch
 from torch import Tensor
 
+from augment._base import Transform
 from augment._checks import check_range
 from augment._events import Events
 from augment._random import uniform
-from systematics.parameters import PARAMETERS, RANGES, used_parameters
-from systematics.response import DetectorResponse
+from systematics.parameters import PARAMETERS, RANGES, RECOMBINATION_MODELS
+from systematics.response import check_deposits
 
 __all__ = ["ParameterThrow", "DetectorThrow", "LifetimeThrow", "EFieldThrow", "DiffusionThrow", "RecombinationThrow",
            "SpaceChargeThrow", "DeadChannelThrow", "GainThrow"]
 
 
-def _model(response_kwargs: Mapping[str, object]) -> str:
-    """The recombination model of the response's ``params`` (DetectorResponse type-checks them)."""
-    return getattr(response_kwargs.get("params"), "recombination", "birks")
-
-
-class ParameterThrow(DetectorResponse):
+class ParameterThrow(Transform):
     """Throw the parameters ``names`` independently per event, uniformly in ``ranges[name]``
-    (default: the table's throw range), uniformly in log for the names in ``log_uniform``.
+    (default: the table's throw range), uniformly in log for the names in ``log_uniform``; with
+    probability ``p`` per event. Params: one (B,) tensor per name (dtype of the coords).
 
-    Every name must be a parameter the response uses (the recombination constants of
-    ``params.recombination``'s model) and have a throw range; a range must lie inside the
-    parameter's physical limits. Other keyword arguments as :class:`DetectorResponse`."""
+    Every name must have a throw range in the table; a range must lie inside the parameter's
+    physical limits. Acts on true deposits (before the response)."""
 
     def __init__(self, names: Sequence[str], ranges: Mapping[str, tuple[float, float]] | None = None,
-                 log_uniform: Collection[str] = (), **response_kwargs) -> None:
-        super().__init__(**response_kwargs)
+                 log_uniform: Collection[str] = (), p: float = 1.0) -> None:
+        super().__init__(p)
         names = tuple(names)
-        used = self.params.keys
-        bad = [n for n in names if n not in used or n not in RANGES]
-        if not names or bad or len(set(names)) != len(names):
-            raise ValueError(f"names: expected distinct parameters with a throw range that the response uses "
-                             f"({[n for n in used if n in RANGES]}), got {list(names)}")
+        if not names or any(n not in RANGES for n in names) or len(set(names)) != len(names):
+            raise ValueError(f"names: expected distinct parameters with a throw range ({list(RANGES)}), "
+                             f"got {list(names)}")
         ranges = dict(ranges or {})
         unknown = sorted(set(ranges) - set(names))
         if unknown:
             raise ValueError(f"ranges: got keys {unknown} that are not thrown (thrown: {list(names)})")
         if isinstance(log_uniform, str) or not set(log_uniform) <= set(names):
             raise ValueError(f"log_uniform: expected a collection of thrown names ({list(names)}), got {log_uniform!r}")
-        self.ranges = {}
+        self.ranges: dict[str, tuple[float, float]] = {}
         for name in names:
             low, high = check_range(f"ranges['{name}']", ranges.get(name, RANGES[name]))
             PARAMETERS[name].check(torch.tensor([low, high], dtype=torch.float64), f"ranges['{name}']")
@@ -61,100 +58,99 @@ class ParameterThrow(DetectorResponse):
             self.ranges[name] = (low, high)
         self.log_uniform = tuple(n for n in names if n in log_uniform)
 
-    def draw_detector(self, events: Events, generator: torch.Generator | None) -> dict[str, Tensor]:
-        out = super().draw_detector(events, generator)
+    def sample_params(self, events: Events, generator: torch.Generator | None) -> dict[str, Tensor]:
+        check_deposits(events)
         shape, device, dtype = (events.num_events,), events.device, events.coords.dtype
+        out = {}
         for name, (low, high) in self.ranges.items():
             if name in self.log_uniform:
-                out[name] = uniform(shape, math.log(low), math.log(high), generator, device, torch.float64).exp().to(dtype)
+                log = uniform(shape, math.log(low), math.log(high), generator, device, torch.float64)
+                out[name] = log.exp().to(dtype)
             else:
                 out[name] = uniform(shape, low, high, generator, device, dtype)
         return out
 
+    def transform(self, events: Events, params: dict[str, Tensor]) -> Events:
+        return events.replace(attrs={**events.attrs, **{name: params[name] for name in self.ranges}})
+
 
 class DetectorThrow(ParameterThrow):
-    """Throw every parameter of the table that has a throw range and that the response uses,
-    except those in ``exclude`` (so a parameter added to the table is thrown here too). Space
-    charge is thrown only when the geometry knows its transverse extent (``geometry.transverse``)."""
+    """Throw every parameter of the table that has a throw range (both recombination models'
+    constants: the response uses its model's), except those in ``exclude``; a parameter added to
+    the table is thrown here too."""
 
     def __init__(self, exclude: Collection[str] = (), ranges: Mapping[str, tuple[float, float]] | None = None,
-                 log_uniform: Collection[str] = (), **response_kwargs) -> None:
-        geometry = response_kwargs.get("geometry")
-        no_box = ("space_charge",) if getattr(geometry, "transverse", None) is None else ()
-        throwable = [n for n in used_parameters(_model(response_kwargs)) if n in RANGES and n not in no_box]
-        if isinstance(exclude, str) or not set(exclude) <= set(throwable):
-            raise ValueError(f"exclude: expected a collection of throwable parameters ({throwable}), got {exclude!r}")
-        super().__init__([n for n in throwable if n not in exclude], ranges, log_uniform, **response_kwargs)
+                 log_uniform: Collection[str] = (), p: float = 1.0) -> None:
+        if isinstance(exclude, str) or not set(exclude) <= set(RANGES):
+            raise ValueError(f"exclude: expected a collection of throwable parameters ({list(RANGES)}), "
+                             f"got {exclude!r}")
+        super().__init__([n for n in RANGES if n not in exclude], ranges, log_uniform, p)
 
 
 class LifetimeThrow(ParameterThrow):
     """Electron lifetime (us) per event in ``range`` (default: the table's), uniform or log-uniform."""
 
     def __init__(self, range: tuple[float, float] = RANGES["lifetime"], log_uniform: bool = False,
-                 **response_kwargs) -> None:
+                 p: float = 1.0) -> None:
         if not isinstance(log_uniform, bool):
             raise ValueError(f"log_uniform: expected a bool, got {log_uniform!r}")
-        super().__init__(("lifetime",), {"lifetime": range}, ("lifetime",) if log_uniform else (), **response_kwargs)
+        super().__init__(("lifetime",), {"lifetime": range}, ("lifetime",) if log_uniform else (), p)
 
 
 class EFieldThrow(ParameterThrow):
-    """Drift field (kV/cm) per event in ``range`` (default: the table's); enters recombination, and
-    the drift velocity if ``geometry.field_changes_velocity``."""
+    """Drift field (kV/cm) per event in ``range`` (default: the table's); enters recombination and
+    the drift velocity (docs/physics.md sections 1.2 and 1.3)."""
 
-    def __init__(self, range: tuple[float, float] = RANGES["efield"], **response_kwargs) -> None:
-        super().__init__(("efield",), {"efield": range}, **response_kwargs)
+    def __init__(self, range: tuple[float, float] = RANGES["efield"], p: float = 1.0) -> None:
+        super().__init__(("efield",), {"efield": range}, p=p)
 
 
 class DiffusionThrow(ParameterThrow):
     """Transverse and longitudinal diffusion constants (cm^2/us) per event, independently."""
 
     def __init__(self, range_t: tuple[float, float] = RANGES["diffusion_t"],
-                 range_l: tuple[float, float] = RANGES["diffusion_l"], **response_kwargs) -> None:
-        super().__init__(("diffusion_t", "diffusion_l"), {"diffusion_t": range_t, "diffusion_l": range_l},
-                         **response_kwargs)
+                 range_l: tuple[float, float] = RANGES["diffusion_l"], p: float = 1.0) -> None:
+        super().__init__(("diffusion_t", "diffusion_l"), {"diffusion_t": range_t, "diffusion_l": range_l}, p=p)
 
 
 class RecombinationThrow(ParameterThrow):
-    """The constants of the recombination model of ``params`` (Birks by default: birks_a, birks_k;
-    Box: box_alpha, box_beta) per event; ``ranges`` overrides their ranges."""
+    """The constants of the recombination ``model`` ("birks": birks_a, birks_k; "box": box_alpha,
+    box_beta) per event; ``ranges`` overrides their ranges. The response must use the same model."""
 
-    def __init__(self, ranges: Mapping[str, tuple[float, float]] | None = None, **response_kwargs) -> None:
-        model = _model(response_kwargs)
-        names = [p.name for p in PARAMETERS.values() if p.model == model and p.throw_range is not None]
-        super().__init__(names, ranges, **response_kwargs)
+    def __init__(self, model: str = "birks", ranges: Mapping[str, tuple[float, float]] | None = None,
+                 p: float = 1.0) -> None:
+        if model not in RECOMBINATION_MODELS:
+            raise ValueError(f"model: expected one of {RECOMBINATION_MODELS}, got {model!r}")
+        self.model = model
+        super().__init__([n for n in RANGES if PARAMETERS[n].model == model], ranges, p=p)
 
 
 class SpaceChargeThrow(ParameterThrow):
     """Space-charge density relative to MicroBooNE's at the surface (0: none, 1: MicroBooNE) per
-    event in ``range`` (default [0, 1]); the charge is displaced by the lowest-mode space-charge map
-    scaled to the geometry's drift length by L^3 E^-1.7 (docs/physics.md, "Space charge": at most
-    3.9 cm across and 1.0 cm along the drift in the 230.4 cm cube). Needs ``geometry.transverse``."""
+    event in ``range`` (default [0, 1]). The response displaces the drifted charge by the
+    lowest-mode space-charge map scaled to its geometry's drift length by L^3 E^-1.7
+    (docs/physics.md section 1.7: at most 3.9 cm across and 1.0 cm along the drift in the 230.4 cm
+    cube); it needs ``DriftGeometry(transverse=...)``, the field cage's extent."""
 
-    def __init__(self, range: tuple[float, float] = RANGES["space_charge"], **response_kwargs) -> None:
-        geometry = response_kwargs.get("geometry")
-        if getattr(geometry, "transverse", None) is None:
-            raise ValueError("geometry: expected a DriftGeometry with transverse=((low, high), (low, high)) cm "
-                             "(the field cage's extent) for space charge, got "
-                             f"{'the default DriftGeometry()' if geometry is None else geometry}")
-        super().__init__(("space_charge",), {"space_charge": range}, **response_kwargs)
+    def __init__(self, range: tuple[float, float] = RANGES["space_charge"], p: float = 1.0) -> None:
+        super().__init__(("space_charge",), {"space_charge": range}, p=p)
 
 
 class DeadChannelThrow(ParameterThrow):
-    """Fractions of dead (read nothing) and noisy (``readout.noisy_channel_noise`` electrons RMS
-    more noise) readout channels per event, in ``dead`` (default [0, 0.10]: larnd-sim's Module-0
+    """Fractions of dead (read nothing) and noisy (``ReadoutConfig.noisy_channel_noise`` electrons
+    RMS more noise) readout channels per event, in ``dead`` (default [0, 0.10]: larnd-sim's Module-0
     disables 7.9%) and ``noisy`` (default [0, 0.05]); a channel is a pixel, the voxel column along
-    the drift (docs/physics.md, "Readout channels")."""
+    the drift (docs/physics.md section 1.8)."""
 
     def __init__(self, dead: tuple[float, float] = RANGES["dead_fraction"],
-                 noisy: tuple[float, float] = RANGES["noisy_fraction"], **response_kwargs) -> None:
-        super().__init__(("dead_fraction", "noisy_fraction"), {"dead_fraction": dead, "noisy_fraction": noisy},
-                         **response_kwargs)
+                 noisy: tuple[float, float] = RANGES["noisy_fraction"], p: float = 1.0) -> None:
+        super().__init__(("dead_fraction", "noisy_fraction"), {"dead_fraction": dead, "noisy_fraction": noisy}, p=p)
 
 
 class GainThrow(ParameterThrow):
     """Relative RMS spread of the per-channel gains per event in ``range`` (default [0, 0.10]); each
-    pixel's gain is log-normal with mean 1, hashed from the event's seed (docs/physics.md,
-    "Readout channels")."""
+    pixel's gain is log-normal with mean 1, hashed from the event's noise seed (docs/physics.md
+    section 1.8)."""
 
-    def __init__(self, range: tuple[float, float] = RANGES["gain_spread"], **response_kwargs) -> None:
-        super().__init__(("gain_spread",), {"gain_spread": range}, **response_kwargs)
+    def __init__(self, range: tuple[float, float] = RANGES["gain_spread"], p: float = 1.0) -> None:
+        super().__init__(("gain_spread",), {"gain_spread": range}, p=p)

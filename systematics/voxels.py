@@ -5,7 +5,7 @@ PILArNet (arXiv:2006.01993) stores, per event, voxels of 3 mm with integer indic
 deposits (dE in MeV over a step dx in cm). Each voxel becomes one deposit at its centre with
 dE = E and a step dx (default: the voxel pitch).
 
-This is an approximation (docs/physics.md, "Voxelised energy as deposits"): recombination depends
+This is an approximation (docs/physics.md section 1.9): recombination depends
 on dE/dx, and a voxel's path length is unknown. A track deposits dE/dx times its chord through the
 voxel, so E / dx with dx = pitch is the true dE/dx times chord / pitch, between 0 and sqrt(3):
 exact for a track along a grid axis; for a 2.1 MeV/cm track the charge comes out +1.6% / +2.0%

@@ -1,42 +1,65 @@
 """The full response chain for a ragged batch: recombination -> ionisation -> drift -> lifetime
--> space charge -> diffusion -> readout with the channel effects (following larnd-sim's order;
-space charge and channels: docs/physics.md, "Space charge" and "Readout channels")."""
+-> space charge -> diffusion onto the voxel grid -> channels -> readout (docs/physics.md sections
+1.2-1.8, larnd-sim's order for 1.2-1.6).
+
+Where further effects plug in (each a pure function of tensors and of ``values``, the (B,)
+per-event parameters, gathered to points with ``batch``):
+
+* after the drift, before the grid: a displacement of the cloud ``centres`` (N, 3) cm, e.g.
+  space charge (it moves charge, it does not change the widths);
+* between :func:`collect_voxels` and :func:`digitise`: per-channel effects on the voxel charges
+  (V,) with their voxel indices (V, 3) (a channel is the voxel's position across the drift
+  axis), e.g. gain spread, dead channels (charge 0) or noisy channels (a (V,) noise RMS).
+"""
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import torch
 from torch import Tensor
 
-from systematics.functional.diffusion import diffuse
+from systematics.functional.channels import read_channels
+from systematics.functional.diffusion import DEFAULT_NSIGMA, diffuse_onto_grid, diffusion_sigma, sample_diffusion
 from systematics.functional.drift import drift_time, drift_velocity, lifetime_attenuation, reconstruct_drift_coords
-from systematics.functional.readout import ReadoutResult, readout
+from systematics.functional.readout import collect_voxels, digitise, voxel_centres
 from systematics.functional.recombination import dedx, ionisation_electrons, recombination_birks, recombination_box
 from systematics.functional.space_charge import space_charge_shift
 from systematics.parameters import NOMINAL, DriftGeometry, ReadoutConfig
 
-__all__ = ["detector_response"]
+__all__ = ["detector_response", "ResponseResult"]
+
+
+class ResponseResult(NamedTuple):
+    coords: Tensor  # (M, 3) voxel centres, cm, dtype of the input coords
+    charge: Tensor  # (M,) electrons
+    batch: Tensor  # (M,) int64, sorted
+    dropped: Tensor  # (B,) int64: voxels per event removed by the threshold or dead channels
 
 
 def detector_response(coords: Tensor, feats: Tensor, batch: Tensor, num_events: int, values: dict[str, Tensor],
                       recombination: str, geometry: DriftGeometry, readout_config: ReadoutConfig,
-                      offsets: Tensor, noise_seed: Tensor) -> ReadoutResult:
-    """Deposits -> read-out voxels of charge.
+                      noise_seed: Tensor | None = None, nsigma: float = DEFAULT_NSIGMA,
+                      offsets: Tensor | None = None) -> ResponseResult:
+    """Deposits -> read-out voxels of charge; deterministic for a given ``noise_seed``.
 
     coords (N, 3) cm; feats (N, 2) columns dE (MeV), dx (cm); batch (N,) int64; ``values``: (B,)
     per-event tensors "efield" (kV/cm), "lifetime" (us), "diffusion_t", "diffusion_l" (cm^2/us),
     "temperature" (K) and the recombination model's constants ("birks_a", "birks_k" or "box_alpha",
-    "box_beta"), "space_charge" (relative density) and the channel parameters "dead_fraction",
-    "noisy_fraction", "gain_spread"; ``offsets`` (N, k, 3) standard normals for diffusion;
-    ``noise_seed`` (B,) int64 (readout noise and the channels' hashes).
+    "box_beta"), "space_charge" and the channel parameters "dead_fraction", "noisy_fraction",
+    "gain_spread"; ``noise_seed`` (B,) int64 (needed when the readout has noise or channel effects).
+    Space charge displaces the cloud centres, computed from the true positions (docs/physics.md
+    section 1.7); the channels act on the collected voxels before noise and threshold (section 1.8).
 
-    Space charge displaces the charge after drift and attachment, before diffusion and readout
-    (docs/physics.md, "Space charge"); the channel effects act in the readout, before the threshold
-    (docs/physics.md, "Readout channels").
-
-    The drift velocity uses the event's field if ``geometry.field_changes_velocity`` (and drift
-    positions are then reconstructed assuming the nominal 0.50 kV/cm velocity), else the nominal
-    field; the event's temperature always enters the mobility."""
-    v = {key: value[batch] for key, value in values.items()}
+    With ``geometry.field_changes_velocity`` (the default) the drift velocity is v(E, T) of the
+    event's field and temperature, and positions along the drift axis, and the cloud's width along
+    it, are reconstructed from the arrival time with the velocity at the nominal field (so a field
+    throw stretches the event along the drift axis, docs/physics.md section 1.3); else v is the
+    nominal field's. The diffusion cloud is integrated over the voxels (:func:`diffuse_onto_grid`,
+    cut at ``nsigma``). ``offsets`` (N, k, 3) standard normals replace the integral by k random
+    copies per deposit (:func:`sample_diffusion`): the former method, the reference of the tests
+    (k -> infinity) and the baseline of bench/detector.py."""
+    v = {key: value.index_select(0, batch) for key, value in values.items()}
     dE = feats[:, 0]
     rate = dedx(dE, feats[:, 1])
     if recombination == "birks":
@@ -45,17 +68,29 @@ def detector_response(coords: Tensor, feats: Tensor, batch: Tensor, num_events: 
         surviving = recombination_box(rate, v["efield"], v["box_alpha"], v["box_beta"])
     charge = ionisation_electrons(dE, surviving)
     nominal_field = torch.full_like(v["efield"], NOMINAL["efield"])
-    field = v["efield"] if geometry.field_changes_velocity else nominal_field
-    velocity = drift_velocity(field, v["temperature"])
+    velocity = drift_velocity(v["efield"] if geometry.field_changes_velocity else nominal_field, v["temperature"])
     t = drift_time(coords, geometry, velocity)
     charge = lifetime_attenuation(charge, t, v["lifetime"])
-    coords = coords + space_charge_shift(coords, v["space_charge"], geometry)
-    coords, charge, batch = diffuse(coords, charge, batch, t, v["diffusion_l"], v["diffusion_t"], offsets,
-                                    geometry.drift_axis)
-    if geometry.field_changes_velocity:
+    sigma = diffusion_sigma(t, v["diffusion_l"], v["diffusion_t"], geometry.drift_axis)
+    centres = coords
+    if geometry.field_changes_velocity:  # arrival time -> position with the assumed (nominal-field) velocity
         scale = drift_velocity(nominal_field, v["temperature"]) / velocity
-        coords = reconstruct_drift_coords(coords, geometry, scale.repeat_interleave(offsets.shape[1]))
+        centres = reconstruct_drift_coords(coords, geometry, scale)
+        sigma[:, geometry.drift_axis] = sigma[:, geometry.drift_axis] * scale
+    centres = centres + space_charge_shift(coords, v["space_charge"], geometry)  # section 1.7
     r = readout_config
-    channels = {key: values[key] for key in ("dead_fraction", "noisy_fraction", "gain_spread")}
-    return readout(coords, charge, batch, num_events, r.pitch, r.threshold, r.noise, noise_seed, r.origin, channels,
-                   geometry.drift_axis, r.noisy_channel_noise)
+    if offsets is None:
+        shares = diffuse_onto_grid(centres, sigma, r.pitch, r.origin, nsigma)
+        voxels = collect_voxels(shares.voxel, charge.index_select(0, shares.deposit) * shares.weight,
+                                batch.index_select(0, shares.deposit), num_events)
+    else:
+        k = offsets.shape[1]
+        points = sample_diffusion(centres, sigma, offsets)
+        pitch = torch.as_tensor(r.pitch, dtype=coords.dtype, device=coords.device)
+        origin = torch.as_tensor(r.origin, dtype=coords.dtype, device=coords.device)
+        voxels = collect_voxels(torch.floor((points - origin) / pitch).long(), (charge / k).repeat_interleave(k),
+                                batch.repeat_interleave(k), num_events)
+    voxels, noise = read_channels(voxels, values, noise_seed, geometry.drift_axis, r.noise, r.noisy_channel_noise)
+    voxels = digitise(voxels, r.threshold, noise, noise_seed)
+    return ResponseResult(voxel_centres(voxels.voxel, r.pitch, r.origin, coords.dtype), voxels.charge, voxels.batch,
+                          voxels.dropped)

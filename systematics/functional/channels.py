@@ -4,7 +4,7 @@ A channel is a pixel of the anode: the transverse voxel column (the two voxel in
 drift axis); the drift index is time. Which channels are dead or noisy and each channel's gain are
 pure functions of the event's seed and the channel's indices (counter-based hashing, as the readout
 noise), so they are the same for an event alone or in a batch and replay exactly. Ranges and
-sources: docs/physics.md, "Readout channels". Charge in electrons.
+sources: docs/physics.md section 1.8. Charge in electrons.
 """
 
 from __future__ import annotations
@@ -13,11 +13,14 @@ import torch
 from torch import Tensor
 
 from systematics.functional.noise import hash_normal, hash_uniform
+from systematics.functional.readout import Voxels
 
-__all__ = ["channel_keys", "dead_channels", "noisy_channels", "channel_gains", "channel_response"]
+__all__ = ["channel_keys", "dead_channels", "noisy_channels", "channel_gains", "channel_response", "read_channels"]
 
-# Tags appended to the hash keys so the four draws of a channel are independent streams.
-_DEAD, _NOISY, _GAIN, _NOISE = 1, 2, 3, 4
+CHANNEL_PARAMETERS = ("dead_fraction", "noisy_fraction", "gain_spread")
+
+# Tags appended to the hash keys so the three draws of a channel are independent streams.
+_DEAD, _NOISY, _GAIN = 1, 2, 3
 
 
 def channel_keys(voxel: Tensor, drift_axis: int) -> Tensor:
@@ -59,20 +62,43 @@ def channel_gains(seed: Tensor, channel: Tensor, spread: Tensor) -> Tensor:
 
 
 def channel_response(voxel: Tensor, charge: Tensor, seed: Tensor, drift_axis: int, dead_fraction: Tensor,
-                     noisy_fraction: Tensor, noisy_rms: Tensor, gain_spread: Tensor) -> tuple[Tensor, Tensor]:
-    """The channels' effect on read-out voxels, before the threshold.
+                     noisy_fraction: Tensor, gain_spread: Tensor, noise: float | Tensor,
+                     noisy_noise: float | Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """The channels' effect on collected voxels, before the noise and the threshold.
 
     voxel (M, 3) int64 voxel indices, charge (M,) electrons, seed (M,) int64 (the event's), and
-    per-voxel (M,) ``dead_fraction``, ``noisy_fraction`` in [0, 1], ``noisy_rms`` (electrons, the
-    extra noise of a noisy channel) and ``gain_spread`` (relative). Returns (charge, alive): the
-    charge times the channel's gain plus, on a noisy channel, ``noisy_rms`` times a standard normal
-    hashed from the voxel (every time sample of a noisy channel gets its own), and ``alive`` (M,)
-    bool, False on a dead channel (it reads nothing: the caller drops those voxels). All zero
-    fractions and spread return ``charge`` unchanged and every voxel alive."""
+    per-voxel (M,) ``dead_fraction``, ``noisy_fraction`` in [0, 1] and ``gain_spread`` (relative);
+    ``noise`` the readout noise RMS and ``noisy_noise`` the extra RMS of a noisy channel
+    (electrons). Returns (charge, alive, rms): the charge times the channel's gain, ``alive`` (M,)
+    bool, False on a dead channel (it reads nothing: the caller drops those voxels), and the (M,)
+    noise RMS of each voxel, sqrt(noise^2 + noisy_noise^2) on a noisy channel (independent
+    Gaussian noises add in quadrature). All zero fractions and spread return ``charge`` unchanged,
+    every voxel alive and ``noise`` everywhere."""
     channel = channel_keys(voxel, drift_axis)
-    gain = channel_gains(seed, channel, gain_spread)
+    q = (charge.to(torch.float64) * channel_gains(seed, channel, gain_spread)).to(charge.dtype)
     noisy = noisy_channels(seed, channel, noisy_fraction)
-    extra = noisy_rms.to(torch.float64) * hash_normal(seed, _tagged(voxel, _NOISE))
-    q = charge.to(torch.float64) * gain
-    q = torch.where(noisy, q + extra, q).to(charge.dtype)
-    return q, ~dead_channels(seed, channel, dead_fraction)
+    base = torch.as_tensor(noise, dtype=charge.dtype, device=charge.device).expand_as(charge)
+    extra = torch.as_tensor(noisy_noise, dtype=charge.dtype, device=charge.device)
+    rms = torch.where(noisy, torch.sqrt(base * base + extra * extra), base)
+    return q, ~dead_channels(seed, channel, dead_fraction), rms
+
+
+def read_channels(voxels: Voxels, values: dict[str, Tensor], noise_seed: Tensor | None, drift_axis: int,
+                  noise: float, noisy_noise: float) -> tuple[Voxels, float | Tensor]:
+    """The response's channel stage, between collecting and digitising the voxels: ``values`` holds
+    the (B,) per-event "dead_fraction", "noisy_fraction" and "gain_spread"; the hashes use the
+    event's ``noise_seed`` (B,) int64. Returns the voxels with the gains applied and the dead
+    channels' voxels dropped (counted in ``dropped``), and the noise RMS for :func:`digitise`: a
+    (V,) tensor, or ``noise`` unchanged when every channel value is 0 (then nothing is hashed)."""
+    per_event = torch.stack([values[k] for k in CHANNEL_PARAMETERS])
+    if not bool((per_event != 0).any()):
+        return voxels, noise
+    if noise_seed is None:
+        raise ValueError("noise_seed: expected a (B,) int64 tensor when dead or noisy channels or a gain spread "
+                         "are thrown, got None")
+    batch = voxels.batch
+    dead, noisy, spread = (values[k].index_select(0, batch) for k in CHANNEL_PARAMETERS)
+    q, alive, rms = channel_response(voxels.voxel, voxels.charge, noise_seed.index_select(0, batch), drift_axis, dead,
+                                     noisy, spread, noise, noisy_noise)
+    dropped = voxels.dropped + torch.bincount(batch[~alive], minlength=len(voxels.dropped))
+    return Voxels(voxels.voxel[alive], q[alive], batch[alive], dropped), rms[alive]

@@ -3,7 +3,7 @@
 Slow positive ions (cosmic-ray ionisation in a surface detector) distort the drift field: the
 drifting electrons are pulled towards the middle of the transverse plane and the field along the
 drift is weakened near the anode and strengthened near the cathode, so the charge arrives displaced
-(MicroBooNE, JINST 15 P12037 (2020), arXiv:2008.09765). docs/physics.md, "Space charge", derives
+(MicroBooNE, JINST 15 P12037 (2020), arXiv:2008.09765). docs/physics.md section 1.7 derives
 the shape used here and states the magnitudes; all lengths in cm.
 """
 
@@ -21,7 +21,7 @@ __all__ = ["space_charge_displacement", "space_charge_amplitude", "space_charge_
 
 # The reference: MicroBooNE's largest transverse offset, at its drift length and field
 # (JINST 15 (2020) P12037; JINST 12 (2017) P02017), and the scaling of the offsets with drift
-# length and field (M. Mooney, SpaCE simulations): docs/physics.md, "Space charge".
+# length and field (M. Mooney, SpaCE simulations): docs/physics.md section 1.7.
 MICROBOONE_MAX_OFFSET = 15.0  # cm
 MICROBOONE_DRIFT = 256.0  # cm
 MICROBOONE_FIELD = 0.273  # kV/cm
@@ -57,8 +57,8 @@ def space_charge_displacement(coords: Tensor, amplitude: Tensor, geometry: Drift
     per-point ``amplitude`` (N,) cm: the largest transverse displacement in the volume.
 
     Shape: the lowest Fourier mode of the ion potential in the drift volume, phi ~ cos(pi s1 / 2)
-    cos(pi s2 / 2) sin(pi u), zero on the field cage, anode and cathode (docs/physics.md, "Space
-    charge"), with u = drift distance / max_drift in [0, 1] and s1, s2 in [-1, 1] the transverse
+    cos(pi s2 / 2) sin(pi u), zero on the field cage, anode and cathode (docs/physics.md
+    section 1.7), with u = drift distance / max_drift in [0, 1] and s1, s2 in [-1, 1] the transverse
     positions in the box ``transverse`` ((low, high) cm for the two non-drift axes, in axis order).
     Integrated along the unperturbed drift path (small distortions):
 

@@ -18,19 +18,19 @@ def grid(n_channels: int, n_times: int) -> torch.Tensor:
     return torch.cat([t.repeat(n_channels)[:, None], pix.repeat_interleave(n_times, 0)], 1)
 
 
-def response(voxel, charge, seed, dead=0.0, noisy=0.0, rms=0.0, spread=0.0):
+def response(voxel, charge, seed, dead=0.0, noisy=0.0, rms=0.0, spread=0.0, noise=0.0):
     m = len(voxel)
     full = lambda v: torch.full((m,), v, dtype=torch.float64)  # noqa: E731
-    return channel_response(voxel, charge, torch.full((m,), seed, **I64), 0, full(dead), full(noisy), full(rms),
-                            full(spread))
+    return channel_response(voxel, charge, torch.full((m,), seed, **I64), 0, full(dead), full(noisy), full(spread),
+                            noise, rms)
 
 
 @given(st.integers(0, 2**52), st.sampled_from([torch.float32, torch.float64]))
 def test_zero_fractions_and_spread_are_the_identity(seed, dtype):
     voxel = grid(50, 4)
     charge = torch.rand(len(voxel), dtype=dtype) * 1e5
-    q, alive = response(voxel, charge, seed)
-    assert q.dtype == dtype and torch.equal(q, charge) and alive.all()
+    q, alive, rms = response(voxel, charge, seed, rms=2500.0, noise=500.0)
+    assert q.dtype == dtype and torch.equal(q, charge) and alive.all() and (rms == 500.0).all()
 
 
 @given(st.integers(0, 2**52))
@@ -77,24 +77,27 @@ def test_gain_spread_gives_mean_one_and_the_requested_rms():
     assert (g > 0).all()
     assert abs(g.mean().item() - 1) < 5 * 0.05 / 100
     assert abs(g.std().item() / 0.05 - 1) < 0.05
-    q, alive = response(voxel, torch.full((10_000,), 1e4, dtype=torch.float64), 5, spread=0.05)
+    q, alive, _ = response(voxel, torch.full((10_000,), 1e4, dtype=torch.float64), 5, spread=0.05)
     torch.testing.assert_close(q, 1e4 * g)
     assert alive.all()
     # Gains belong to channels: every time sample of a pixel gets the same one.
     voxel = grid(100, 6)
-    q, _ = response(voxel, torch.ones(600, dtype=torch.float64), 9, spread=0.1)
+    q, _, _ = response(voxel, torch.ones(600, dtype=torch.float64), 9, spread=0.1)
     assert (q.reshape(100, 6) == q.reshape(100, 6)[:, :1]).all()
 
 
-def test_noisy_channels_add_noise_of_the_given_rms_per_sample():
+def test_noisy_channels_add_their_noise_in_quadrature():
+    # A noisy channel's voxels get RMS sqrt(noise^2 + extra^2) (independent Gaussians add in quadrature);
+    # the draw itself is the readout's (digitise), per voxel.
     voxel = grid(2_000, 5)
     charge = torch.full((10_000,), 2e4, dtype=torch.float64)
-    q, alive = response(voxel, charge, 11, noisy=1.0, rms=2500.0)
-    extra = q - charge
-    assert alive.all() and abs(extra.std().item() / 2500 - 1) < 0.05 and abs(extra.mean().item()) < 5 * 25
-    assert len(torch.unique(extra)) == 10_000  # every sample draws its own noise
-    q0, _ = response(voxel, charge, 11, noisy=0.0, rms=2500.0)
-    assert torch.equal(q0, charge)
+    q, alive, rms = response(voxel, charge, 11, noisy=1.0, rms=2500.0, noise=500.0)
+    assert alive.all() and torch.equal(q, charge)
+    torch.testing.assert_close(rms, torch.full_like(rms, math.hypot(500.0, 2500.0)))
+    _, _, rms = response(voxel, charge, 11, noisy=0.3, rms=2500.0, noise=500.0)
+    noisy = (rms > 500.0).reshape(2_000, 5)
+    assert (noisy == noisy[:, :1]).all()  # whole pixels
+    assert abs(noisy[:, 0].double().mean().item() - 0.3) < 5 * math.sqrt(0.3 * 0.7 / 2_000)
 
 
 @given(st.integers(0, 2**31 - 1))
@@ -106,15 +109,16 @@ def test_batched_equals_per_event_and_is_deterministic(seed):
     event = torch.arange(2).repeat_interleave(60)
     seeds = torch.tensor([123, 2**40 + 7], **I64)[event]
     per = lambda a, b: torch.tensor([a, b], dtype=torch.float64)[event]  # noqa: E731
-    args = (per(0.1, 0.6), per(0.3, 0.0), per(1000.0, 3000.0), per(0.02, 0.1))
-    q, alive = channel_response(voxel, charge, seeds, 0, *args)
-    q2, alive2 = channel_response(voxel, charge, seeds, 0, *args)
-    assert torch.equal(q, q2) and torch.equal(alive, alive2)
+    args = (per(0.1, 0.6), per(0.3, 0.0), per(0.02, 0.1))
+    q, alive, rms = channel_response(voxel, charge, seeds, 0, *args, 500.0, 2500.0)
+    q2, alive2, rms2 = channel_response(voxel, charge, seeds, 0, *args, 500.0, 2500.0)
+    assert torch.equal(q, q2) and torch.equal(alive, alive2) and torch.equal(rms, rms2)
     for b in range(2):
         m = event == b
         order = torch.randperm(int(m.sum()), generator=g)
-        qb, ab = channel_response(voxel[m][order], charge[m][order], seeds[m][order], 0, *(a[m][order] for a in args))
-        assert torch.equal(qb, q[m][order]) and torch.equal(ab, alive[m][order])
+        qb, ab, rb = channel_response(voxel[m][order], charge[m][order], seeds[m][order], 0,
+                                      *(a[m][order] for a in args), 500.0, 2500.0)
+        assert torch.equal(qb, q[m][order]) and torch.equal(ab, alive[m][order]) and torch.equal(rb, rms[m][order])
 
 
 @pytest.mark.parametrize("name, kwargs", [("dead_fraction", dict(dead=1.5)), ("dead_fraction", dict(dead=-0.1)),

@@ -30,7 +30,7 @@ def pilarnet_voxels(deposits: Events) -> Events:
 def charge(events: Events) -> float:
     # No diffusion, attachment, noise or threshold: the charge is recombination's alone.
     response = DetectorResponse(params=DetectorParams(lifetime=math.inf, diffusion_t=0.0, diffusion_l=0.0),
-                                readout=ReadoutConfig(noise=0.0, threshold=0.0), diffusion_samples=1)
+                                readout=ReadoutConfig(noise=0.0, threshold=0.0))
     return response(events, torch.Generator().manual_seed(0)).feats.sum().item()
 
 

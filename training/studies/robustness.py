@@ -5,19 +5,19 @@
 
 Three LArTPC classifiers (e, gamma, mu, pi, p), same training split, encoder and seed:
 
-* ``SimCLR + throws``: SimCLR pre-trained on views through :class:`systematics.DetectorThrow`
-  (all parameters thrown), frozen; linear head fitted on nominal-response features of the
+* ``SimCLR + throws``: SimCLR pre-trained on views through :meth:`LArTask.thrown` (every
+  throwable parameter drawn, then the response), frozen; linear head fitted on nominal-response features of the
   training split (the linear classifier test of :mod:`training.studies.protocol`);
 * ``supervised nominal``: encoder + head trained with cross entropy on the nominal response
   (fresh diffusion and noise draws every step);
-* ``supervised nominal + throws``: the same, through ``DetectorThrow(p=0.5)`` (half of the
+* ``supervised nominal + throws``: the same, through ``LArTask.thrown(p=0.5)`` (half of the
   events of a step at thrown, half at nominal parameters).
 
 Each model is evaluated on the test split's deposits passed through the response at shifted
 parameters, one parameter at a time (:data:`PARAMETERS`: every parameter of the table in
 :mod:`systematics.parameters` with a throw range, e.g. efield, lifetime, diffusion_t, diffusion_l,
 birks_a, birks_k) on ``--grid`` points over its throw range (edges included) plus the nominal value,
-the others nominal. Every simulated test set uses the same diffusion and noise draws
+the others nominal. Every simulated test set uses the same noise draws (diffusion is deterministic)
 (generator seeded with :data:`training.studies.tasks.EVALUATION_SEED`), so all models see the same
 events and a shift changes only the parameter. Per model and point: accuracy, its binomial
 error, the mean softmax score of the true class p_true, and against the nominal test set the
@@ -42,13 +42,12 @@ from torch import Tensor
 
 from augment import Events
 from augment._checks import check_int
-from systematics import DetectorThrow
 from systematics.parameters import NOMINAL, PARAMETERS as DETECTOR_PARAMETERS, RANGES, used_parameters
 from training.linear_eval import extract_features, fit_linear, train_test_split
 from training.studies.protocol import PROBE_L2, pretrain, probe
 from training.studies.report import panel_plot, write_csv
 from training.studies.supervised import train_classifier
-from training.studies.tasks import LARTPC_GEOMETRY, PRESETS, Budget, LArTask, add_strength_arguments
+from training.studies.tasks import PRESETS, Budget, LArTask, add_strength_arguments
 
 __all__ = ["PARAMETERS", "MODELS", "BUDGETS", "grid_values", "score_shift", "run_study", "main"]
 
@@ -96,7 +95,7 @@ def train_models(task: LArTask, deposits: Events, train: Tensor, test: Tensor, b
     train_deposits = deposits.index_select_events(train)
     nominal_train = task.evaluation_view(train_deposits)
     nominal_test = task.evaluation_view(deposits.index_select_events(test))
-    throws = DetectorThrow(geometry=LARTPC_GEOMETRY, readout=task.readout)
+    throws = task.thrown()
     encoder = pretrain(task, throws, train_deposits, budget, seed, workdir / "simclr")
     f_train = extract_features(encoder, nominal_train, batch_size=256)
     clf = fit_linear(f_train, nominal_train.labels, task.num_classes, l2=PROBE_L2)
@@ -104,7 +103,7 @@ def train_models(task: LArTask, deposits: Events, train: Tensor, test: Tensor, b
     features[train], features[test] = f_train, extract_features(encoder, nominal_test, batch_size=256)
     models: dict[str, Model] = {MODELS[0]: lambda ev: clf.logits(extract_features(encoder, ev, batch_size=256))}
     plain = {MODELS[0]: probe(features, deposits, train, test, task.num_classes)["accuracy"]}
-    views = {MODELS[1]: task.nominal, MODELS[2]: DetectorThrow(geometry=LARTPC_GEOMETRY, readout=task.readout, p=0.5)}
+    views = {MODELS[1]: task.nominal, MODELS[2]: task.thrown(p=0.5)}
     for i, (name, view) in enumerate(views.items()):
         torch.manual_seed(seed)
         net = train_classifier(task.encoder(), task.num_classes, train_deposits, view, budget.epochs,

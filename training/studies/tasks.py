@@ -162,10 +162,16 @@ class LArTask:
 
     def evaluation_view(self, events: Events, **changes: float) -> Events:
         """The nominal detector, or with ``changes`` (DetectorParams fields, e.g. ``lifetime=500.0`` us)
-        applied to it, always with the same diffusion and noise draws (seeded by EVALUATION_SEED)."""
+        applied to it, always with the same noise draws (seeded by EVALUATION_SEED; diffusion is
+        deterministic)."""
         response = self.nominal if not changes else DetectorResponse(
             params=DetectorParams.nominal().replace(**changes), geometry=LARTPC_GEOMETRY, readout=self.readout)
         return response(events, torch.Generator().manual_seed(EVALUATION_SEED))
+
+    def thrown(self, p: float = 1.0) -> Compose:
+        """Every throwable detector parameter drawn per event with probability ``p`` (the others
+        nominal), then the response once: ``Compose([DetectorThrow(p), response])``."""
+        return Compose([DetectorThrow(p=p), self.nominal])
 
     def encoder(self) -> nn.Module:
         from training.encoders import SparseResNet
@@ -200,11 +206,10 @@ class LArTask:
 
     def augmentation_sets(self) -> dict[str, Transform]:
         cards = self.card_transforms()
-        throws = DetectorThrow(geometry=LARTPC_GEOMETRY, readout=self.readout)
         sets = {"none": Compose([self.nominal])}
         sets.update({name: Compose([self.nominal, t]) for name, t in cards.items()})
-        sets["detector throws"] = Compose([throws])
-        sets["all"] = Compose([throws, *cards.values()])
+        sets["detector throws"] = self.thrown()
+        sets["all"] = Compose([DetectorThrow(), self.nominal, *cards.values()])
         return sets
 
 
