@@ -84,3 +84,23 @@ def test_negative_or_nan_energy_raises():
         voxels = good.replace(feats=torch.tensor([[bad]], **D64))
         with pytest.raises(ValueError, match="feats: expected finite voxel energies >= 0 MeV"):
             deposits_from_voxels(voxels)
+
+
+def test_throws_apply_to_voxelised_energy():
+    # PILArNet-like voxels -> deposits -> a throw and the response: space charge keeps the charge, dead
+    # channels remove some, per event and replayably.
+    from augment import Compose, DeadChannelThrow, SpaceChargeThrow
+    from systematics import DriftGeometry
+
+    geometry = DriftGeometry(transverse=((0.0, 50.0), (0.0, 50.0)))
+    deposits = deposits_from_voxels(pilarnet_voxels(mip_track((1.0, 0.7, 0.4))))
+    quiet = dict(geometry=geometry, readout=ReadoutConfig(noise=0.0, threshold=0.0),
+                 params=DetectorParams(lifetime=math.inf))
+    nominal = DetectorResponse(**quiet)(deposits, 0)
+    pipeline = Compose([SpaceChargeThrow(range=(50.0, 50.0)), DetectorResponse(**quiet)])
+    moved, params = pipeline.sample_apply(deposits, 0)
+    torch.testing.assert_close(moved.feats.sum(), nominal.feats.sum(), rtol=1e-12, atol=0)
+    assert not torch.equal(moved.coords, nominal.coords)
+    assert torch.equal(pipeline.apply(deposits, params).feats, moved.feats)
+    dead = Compose([DeadChannelThrow(dead=(0.5, 0.5), noisy=(0.0, 0.0)), DetectorResponse(**quiet)])(deposits, 0)
+    assert 0 < dead.feats.sum() < nominal.feats.sum()
