@@ -20,9 +20,9 @@ import torch
 from torch import Tensor
 
 from systematics.functional.channels import read_channels
-from systematics.functional.diffusion import DEFAULT_NSIGMA, diffuse_onto_grid, diffusion_sigma, sample_diffusion
+from systematics.functional.diffusion import DEFAULT_NSIGMA, axis_shares, diffusion_sigma, grid_charge, sample_diffusion
 from systematics.functional.drift import drift_time, drift_velocity, lifetime_attenuation, reconstruct_drift_coords
-from systematics.functional.readout import collect_voxels, digitise, voxel_centres
+from systematics.functional.readout import Voxels, collect_voxels, digitise, voxel_centres
 from systematics.functional.recombination import dedx, ionisation_electrons, recombination_birks, recombination_box
 from systematics.functional.space_charge import space_charge_shift
 from systematics.parameters import NOMINAL, DriftGeometry, ReadoutConfig
@@ -40,7 +40,7 @@ class ResponseResult(NamedTuple):
 def detector_response(coords: Tensor, feats: Tensor, batch: Tensor, num_events: int, values: dict[str, Tensor],
                       recombination: str, geometry: DriftGeometry, readout_config: ReadoutConfig,
                       noise_seed: Tensor | None = None, nsigma: float = DEFAULT_NSIGMA,
-                      offsets: Tensor | None = None) -> ResponseResult:
+                      offsets: Tensor | None = None, group_size: int | None = None) -> ResponseResult:
     """Deposits -> read-out voxels of charge; deterministic for a given ``noise_seed``.
 
     coords (N, 3) cm; feats (N, 2) columns dE (MeV), dx (cm); batch (N,) int64; ``values``: (B,)
@@ -58,7 +58,12 @@ def detector_response(coords: Tensor, feats: Tensor, batch: Tensor, num_events: 
     nominal field's. The diffusion cloud is integrated over the voxels (:func:`diffuse_onto_grid`,
     cut at ``nsigma``). ``offsets`` (N, k, 3) standard normals replace the integral by k random
     copies per deposit (:func:`sample_diffusion`): the former method, the reference of the tests
-    (k -> infinity) and the baseline of bench/detector.py."""
+    (k -> infinity) and the baseline of bench/detector.py.
+
+    Memory: the diffusion onto the grid, the voxel sums and the readout run on groups of whole
+    events of about ``group_size`` deposits each (default: an eighth of the batch, at least 2^14),
+    so their temporaries (about 5 voxel shares per deposit at nominal) stay a small multiple of
+    the input; events are independent, so the result does not depend on the grouping."""
     v = {key: value.index_select(0, batch) for key, value in values.items()}
     dE = feats[:, 0]
     rate = dedx(dE, feats[:, 1])
@@ -79,18 +84,41 @@ def detector_response(coords: Tensor, feats: Tensor, batch: Tensor, num_events: 
         sigma[:, geometry.drift_axis] = sigma[:, geometry.drift_axis] * scale
     centres = centres + space_charge_shift(coords, v["space_charge"], geometry)  # section 1.7
     r = readout_config
-    if offsets is None:
-        shares = diffuse_onto_grid(centres, sigma, r.pitch, r.origin, nsigma)
-        voxels = collect_voxels(shares.voxel, charge.index_select(0, shares.deposit) * shares.weight,
-                                batch.index_select(0, shares.deposit), num_events)
-    else:
+    if offsets is not None:
         k = offsets.shape[1]
         points = sample_diffusion(centres, sigma, offsets)
         pitch = torch.as_tensor(r.pitch, dtype=coords.dtype, device=coords.device)
         origin = torch.as_tensor(r.origin, dtype=coords.dtype, device=coords.device)
         voxels = collect_voxels(torch.floor((points - origin) / pitch).long(), (charge / k).repeat_interleave(k),
                                 batch.repeat_interleave(k), num_events)
-    voxels, noise = read_channels(voxels, values, noise_seed, geometry.drift_axis, r.noise, r.noisy_channel_noise)
-    voxels = digitise(voxels, r.threshold, noise, noise_seed)
+        voxels, noise = read_channels(voxels, values, noise_seed, geometry.drift_axis, r.noise, r.noisy_channel_noise)
+        voxels = digitise(voxels, r.threshold, noise, noise_seed)
+    else:
+        del v, rate, surviving, velocity, t  # free the per-deposit temporaries before the groups
+        parts = []
+        for a, b in _event_groups(batch, num_events, group_size):
+            shares = axis_shares(centres[a:b], sigma[a:b], r.pitch, r.origin, nsigma)
+            voxels = grid_charge(shares, charge[a:b], batch[a:b], num_events)
+            del shares
+            voxels, noise = read_channels(voxels, values, noise_seed, geometry.drift_axis, r.noise,
+                                          r.noisy_channel_noise)  # section 1.8
+            parts.append(digitise(voxels, r.threshold, noise, noise_seed))
+        voxels = parts[0] if len(parts) == 1 else Voxels(
+            torch.cat([p.voxel for p in parts]), torch.cat([p.charge for p in parts]),
+            torch.cat([p.batch for p in parts]), sum(p.dropped for p in parts))
     return ResponseResult(voxel_centres(voxels.voxel, r.pitch, r.origin, coords.dtype), voxels.charge, voxels.batch,
                           voxels.dropped)
+
+
+def _event_groups(batch: Tensor, num_events: int, group_size: int | None) -> list[tuple[int, int]]:
+    """Row ranges [start, stop) of consecutive whole events of a sorted ``batch``: a new group starts
+    at the first event that begins past the next multiple of ``group_size`` rows (so a group holds
+    at most ``group_size`` rows plus one event's)."""
+    n = len(batch)
+    size = max(n // 8, 2 ** 14) if group_size is None else group_size
+    if n <= size:
+        return [(0, n)]
+    ends = torch.cumsum(torch.bincount(batch, minlength=num_events), 0)
+    group = (ends - torch.bincount(batch, minlength=num_events)) // size
+    cuts = [0] + ends[torch.nonzero(group[1:] != group[:-1])[:, 0]].tolist() + [n]
+    return [(a, b) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]

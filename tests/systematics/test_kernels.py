@@ -109,6 +109,21 @@ def test_grid_shares_conserve_charge(n, seed, scale):
     assert (shares.weight > 0).all() and (shares.deposit[1:] >= shares.deposit[:-1]).all()
 
 
+@given(st.integers(0, 40), st.integers(0, 2**31 - 1), st.sampled_from([0.0, 0.3, 2.0]))
+def test_grid_charge_equals_the_expanded_shares_summed(n, seed, scale):
+    centres, sigma = _cloud(n, seed, scale)
+    g = torch.Generator().manual_seed(seed)
+    charge = torch.rand(n, generator=g, **D64) * 1e4
+    batch = torch.sort(torch.randint(0, 4, (n,), generator=g)).values
+    shares = F.axis_shares(centres, sigma, 0.38)
+    grid = F.expand_shares(shares)
+    ref = F.collect_voxels(grid.voxel, charge.index_select(0, grid.deposit) * grid.weight,
+                           batch.index_select(0, grid.deposit), 4)
+    fused = F.grid_charge(shares, charge, batch, 4)
+    assert torch.equal(fused.voxel, ref.voxel) and torch.equal(fused.batch, ref.batch)
+    torch.testing.assert_close(fused.charge, ref.charge, rtol=1e-12, atol=1e-9)
+
+
 def test_grid_shares_at_zero_width_are_plain_voxelisation():
     centres, _ = _cloud(500, 3)
     shares = F.diffuse_onto_grid(centres, torch.zeros_like(centres), (0.38, 0.5, 0.2), (0.1, -0.3, 0.0))

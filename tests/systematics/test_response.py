@@ -155,3 +155,15 @@ def test_bad_input():
         DetectorResponse(nsigma=0.5)
     with pytest.raises(TypeError, match="params: expected a DetectorParams"):
         DetectorResponse(params={"efield": 0.5})
+
+
+def test_grouping_events_to_bound_memory_does_not_change_the_result():
+    ev = track().index_select_events(torch.tensor([0, 2, 1, 0, 1]))
+    r = DetectorResponse()
+    values, seed = r.values(ev), r.sample(ev, 3)["noise_seed"]
+    args = (ev.coords, ev.feats, ev.batch, ev.num_events, values, "birks", r.geometry, r.readout, seed)
+    whole = F.detector_response(*args)
+    for size in (1, 150, 500):  # one event per group, a few, ...
+        parts = F.detector_response(*args, group_size=size)
+        for a, b in zip(whole, parts):
+            assert torch.equal(a, b)
