@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         "space charge 1.0": Compose([SpaceChargeThrow(range=(1.0, 1.0)), response]),
         "10% dead, 5% noisy": Compose([DeadChannelThrow(dead=(0.1, 0.1), noisy=(0.05, 0.05)), response]),
         "gain spread 10%": Compose([GainThrow(range=(0.1, 0.1)), response]),
-        "DetectorThrow (all)": Compose([DetectorThrow(), response]),
+        "DetectorThrow (all)": Compose([DetectorThrow(space_charge=True), response]),
     }
     fns = {name: (lambda p=p: p(events, 0)) for name, p in pipelines.items()}
     times = median_times(fns, args.repeats, warmup=1, device=events.device)

@@ -77,14 +77,19 @@ class ParameterThrow(Transform):
 class DetectorThrow(ParameterThrow):
     """Throw every parameter of the table that has a throw range (both recombination models'
     constants: the response uses its model's), except those in ``exclude``; a parameter added to
-    the table is thrown here too."""
+    the table is thrown here too. Space charge only with ``space_charge=True``: the response then
+    needs the field cage's extent, ``DriftGeometry(transverse=...)`` (docs/physics.md section 1.7),
+    which a throw cannot check."""
 
     def __init__(self, exclude: Collection[str] = (), ranges: Mapping[str, tuple[float, float]] | None = None,
-                 log_uniform: Collection[str] = (), p: float = 1.0) -> None:
+                 log_uniform: Collection[str] = (), p: float = 1.0, space_charge: bool = False) -> None:
         if isinstance(exclude, str) or not set(exclude) <= set(RANGES):
             raise ValueError(f"exclude: expected a collection of throwable parameters ({list(RANGES)}), "
                              f"got {exclude!r}")
-        super().__init__([n for n in RANGES if n not in exclude], ranges, log_uniform, p)
+        if not isinstance(space_charge, bool):
+            raise ValueError(f"space_charge: expected a bool, got {space_charge!r}")
+        skip = set(exclude) | (set() if space_charge else {"space_charge"})
+        super().__init__([n for n in RANGES if n not in skip], ranges, log_uniform, p)
 
 
 class LifetimeThrow(ParameterThrow):

@@ -170,8 +170,9 @@ class LArTask:
 
     def thrown(self, p: float = 1.0) -> Compose:
         """Every throwable detector parameter drawn per event with probability ``p`` (the others
-        nominal), then the response once: ``Compose([DetectorThrow(p), response])``."""
-        return Compose([DetectorThrow(p=p), self.nominal])
+        nominal), then the response once: ``Compose([DetectorThrow(p), response])``, space charge
+        included (``LARTPC_GEOMETRY`` has the field cage's extent)."""
+        return Compose([DetectorThrow(p=p, space_charge=True), self.nominal])
 
     def encoder(self) -> nn.Module:
         from training.encoders import SparseResNet
@@ -209,7 +210,7 @@ class LArTask:
         sets = {"none": Compose([self.nominal])}
         sets.update({name: Compose([self.nominal, t]) for name, t in cards.items()})
         sets["detector throws"] = self.thrown()
-        sets["all"] = Compose([DetectorThrow(), self.nominal, *cards.values()])
+        sets["all"] = Compose([DetectorThrow(space_charge=True), self.nominal, *cards.values()])
         return sets
 
 
