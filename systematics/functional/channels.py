@@ -34,7 +34,8 @@ def _tagged(keys: Tensor, tag: int) -> Tensor:
 
 def _check_fraction(name: str, value: Tensor) -> None:
     if value.numel() and not ((value >= 0) & (value <= 1)).all():
-        raise ValueError(f"{name}: expected fractions in [0, 1], got min {value.min().item()}, max {value.max().item()}")
+        raise ValueError(f"{name}: expected fractions in [0, 1], got min {value.min().item()}, "
+                         f"max {value.max().item()}")
 
 
 def dead_channels(seed: Tensor, channel: Tensor, fraction: Tensor) -> Tensor:

@@ -22,7 +22,7 @@ __all__ = ["space_charge_displacement", "space_charge_amplitude", "space_charge_
 # The reference: MicroBooNE's largest transverse offset, at its drift length and field
 # (JINST 15 (2020) P12037; JINST 12 (2017) P02017), and the scaling of the offsets with drift
 # length and field (M. Mooney, SpaCE simulations): docs/physics.md section 1.7.
-MICROBOONE_MAX_OFFSET = 15.0  # cm
+MICROBOONE_MAX_OFFSET = 15.0  # cm, read from the paper's maps: a default to revisit (section 1.7)
 MICROBOONE_DRIFT = 256.0  # cm
 MICROBOONE_FIELD = 0.273  # kV/cm
 LENGTH_POWER, FIELD_POWER = 3.0, -1.7

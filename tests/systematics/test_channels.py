@@ -13,7 +13,8 @@ I64 = dict(dtype=torch.int64)
 def grid(n_channels: int, n_times: int) -> torch.Tensor:
     """Voxel indices (x = drift/time, y, z): n_channels pixels on a square, n_times samples each."""
     side = math.ceil(math.sqrt(n_channels))
-    pix = torch.stack(torch.meshgrid(torch.arange(side), torch.arange(side), indexing="ij"), -1).reshape(-1, 2)[:n_channels]
+    pix = torch.stack(torch.meshgrid(torch.arange(side), torch.arange(side), indexing="ij"), -1).reshape(-1, 2)
+    pix = pix[:n_channels]
     t = torch.arange(n_times)
     return torch.cat([t.repeat(n_channels)[:, None], pix.repeat_interleave(n_times, 0)], 1)
 

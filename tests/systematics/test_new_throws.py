@@ -27,12 +27,12 @@ def cube_track() -> tuple[Events, DriftGeometry]:
     s = torch.linspace(0, 1, 600, dtype=torch.float64)[:, None]
     coords = torch.tensor([20.0, 20.0, 30.0], dtype=torch.float64) + s * torch.tensor([190.0, 180.0, 150.0],
                                                                                       dtype=torch.float64)
-    feats = torch.stack([torch.full((600,), 0.63, dtype=torch.float64), torch.full((600,), 0.3, dtype=torch.float64)], 1)
+    feats = torch.tensor([[0.63, 0.3]], dtype=torch.float64).expand(600, 2).clone()
     return Events(coords, feats, torch.zeros(600, dtype=torch.int64), 1, feature_names=("dE", "dx")), geometry
 
 
-@pytest.mark.parametrize("throw", [SpaceChargeThrow(range=(0.0, 0.0)), DeadChannelThrow(dead=(0.0, 0.0), noisy=(0.0, 0.0)),
-                                   GainThrow(range=(0.0, 0.0))])
+@pytest.mark.parametrize("throw", [SpaceChargeThrow(range=(0.0, 0.0)),
+                                   DeadChannelThrow(dead=(0.0, 0.0), noisy=(0.0, 0.0)), GainThrow(range=(0.0, 0.0))])
 def test_zero_magnitude_is_the_nominal_response(throw):
     out, nominal, drawn = with_nominal(throw, track(), 3)
     assert all((drawn[k] == 0).all() for k in throw.ranges)
@@ -68,8 +68,8 @@ def test_thrown_response_replays_and_batched_equals_per_event(ev):
 def test_space_charge_moves_charge_and_keeps_it():
     # Without attachment, threshold and noise the total charge is the same; the voxels move inwards.
     ev, geometry = cube_track()
-    moved, nominal, _ = with_nominal(SpaceChargeThrow(range=(1.0, 1.0)), ev, 1, params=DetectorParams(lifetime=math.inf),
-                                     geometry=geometry, readout=QUIET)
+    moved, nominal, _ = with_nominal(SpaceChargeThrow(range=(1.0, 1.0)), ev, 1,
+                                     params=DetectorParams(lifetime=math.inf), geometry=geometry, readout=QUIET)
     torch.testing.assert_close(moved.feats.sum(), nominal.feats.sum(), rtol=1e-12, atol=0)
     centre = torch.tensor([115.2, 115.2], dtype=torch.float64)
     radius = lambda e: ((e.coords[:, 1:] - centre).norm(dim=1) * e.feats[:, 0]).sum() / e.feats.sum()  # noqa: E731
@@ -105,8 +105,8 @@ def test_noisy_channels_add_the_configured_noise():
     noisy, nominal, _ = with_nominal(DeadChannelThrow(dead=(0.0, 0.0), noisy=(1.0, 1.0)), track(), readout=readout)
     # Noise pushes the diffusion tails below the zero threshold; voxels above 4 sigma all stay: compare those.
     after = {(b, *c): q for b, c, q in zip(noisy.batch.tolist(), noisy.coords.tolist(), noisy.feats[:, 0].tolist())}
-    big = [((b, *c), q) for b, c, q in zip(nominal.batch.tolist(), nominal.coords.tolist(), nominal.feats[:, 0].tolist())
-           if q > 1e4]
+    rows = zip(nominal.batch.tolist(), nominal.coords.tolist(), nominal.feats[:, 0].tolist())
+    big = [((b, *c), q) for b, c, q in rows if q > 1e4]
     assert len(big) > 100 and all(key in after for key, _ in big)
     diff = torch.tensor([after[key] - q for key, q in big])
     assert 2000 < diff.std().item() < 3000
