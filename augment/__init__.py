@@ -6,9 +6,12 @@
 from augment._base import Compose, OneOf, RandomApply, SomeOf, Transform
 from augment._events import Events
 from augment._params import Params
+from augment.elastic import ElasticDistortion
 from augment.energy import EnergyScale, LocalSmear
-from augment.geometric import Cutout, Jitter, Rotate, Translate
+from augment.features import FeatureDrop
+from augment.geometric import Crop, Cutout, Jitter, Rotate, Translate
 from augment.jets import CentreJets, CollinearSplit, KeepHardest, NormalisePT, SoftSmear, preprocess_jets
+from augment.reflect import Reflect
 from augment.sampling import VoxelDrop
 
 # The detector response and throws live in systematics (which imports augment): re-exported lazily
@@ -31,6 +34,7 @@ def __getattr__(name: str):
 __all__ = [
     "Events", "Params", "Transform", "Compose", "RandomApply", "OneOf", "SomeOf",
     "Translate", "Rotate", "Jitter", "Cutout", "EnergyScale", "LocalSmear", "VoxelDrop",
+    "Reflect", "ElasticDistortion", "Crop", "FeatureDrop",
     "CollinearSplit", "SoftSmear", "CentreJets", "NormalisePT", "KeepHardest", "preprocess_jets",
     *_SYSTEMATICS,
 ]

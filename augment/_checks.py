@@ -94,10 +94,16 @@ def check_value_or_range(name: str, value: float | Sequence[float], lower: float
 
 def check_columns(name: str, columns: int | Sequence[int]) -> tuple[int, ...]:
     """One feats column index or several, as a non-empty tuple of distinct ints."""
-    cols = (columns,) if isinstance(columns, int) else tuple(columns)
-    if not cols or any(not isinstance(c, int) or isinstance(c, bool) for c in cols) or len(set(cols)) != len(cols):
+    if isinstance(columns, numbers.Integral):
+        columns = (columns,)
+    try:
+        cols = tuple(columns)
+    except TypeError:
+        raise ValueError(f"{name}: expected a feats column index or distinct indices, got {columns!r}") from None
+    if not cols or any(not isinstance(c, numbers.Integral) or isinstance(c, bool) for c in cols) \
+            or len(set(cols)) != len(cols):
         raise ValueError(f"{name}: expected a feats column index or distinct indices, got {columns!r}")
-    return cols
+    return tuple(int(c) for c in cols)
 
 
 def check_float_coords(events: Events, dims: Sequence[int] | None = None) -> None:

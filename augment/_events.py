@@ -54,6 +54,11 @@ class Events:
         _validate(self)
         return self
 
+    def __reduce__(self) -> tuple:
+        """Pickling (process pools, DataLoader workers): the read-only ``attrs`` travel as a dict."""
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return (_unpickle, (values | {"attrs": dict(self.attrs)},))
+
     # ------------------------------------------------------------------ build
     @classmethod
     def from_list(
@@ -118,7 +123,7 @@ class Events:
 
     def counts(self) -> Tensor:
         """(B,) int64 number of points per event."""
-        return torch.bincount(self.batch, minlength=self.num_events)
+        return self.offsets().diff()
 
     def offsets(self) -> Tensor:
         """(B + 1,) int64: event i is rows ``offsets[i]:offsets[i + 1]``."""
@@ -212,7 +217,12 @@ class Events:
             raise ValueError(f"pitch: expected finite values > 0, got {pitch}")
         origin_t = torch.zeros((), dtype=self.coords.dtype, device=self.device) if origin is None else \
             torch.as_tensor(origin, dtype=self.coords.dtype, device=self.device)
-        index = torch.floor((self.coords - origin_t) / pitch_t).to(torch.int64)
+        scaled = torch.floor((self.coords - origin_t) / pitch_t)
+        if scaled.numel() and not bool((scaled.abs() < 2.0 ** 62).all()):  # else the int64 cast wraps
+            raise ValueError(f"coords: expected finite voxel indices floor((coords - origin) / pitch) with "
+                             f"|index| < 2^62 (int64), got up to {float(scaled.abs().max()):.4g}; "
+                             f"check the coords' units against pitch={pitch} and origin={origin}")
+        index = scaled.to(torch.int64)
         keys = torch.cat([self.batch[:, None], index], dim=1)
         from augment.functional.reduce import unique_rows
 
@@ -253,6 +263,9 @@ def _from_numpy(name: str, value):
         raise TypeError(f"{name}: expected a numeric numpy array or a torch.Tensor, got a numpy {value.dtype} array")
     tensor = torch.from_numpy(np.ascontiguousarray(value))
     return tensor.long() if name == "batch" and not tensor.is_floating_point() else tensor
+
+def _unpickle(values: dict) -> Events:
+    return Events(**values)
 
 
 def _frozen(attrs: Mapping[str, Tensor] | None) -> Mapping[str, Tensor]:
@@ -305,7 +318,8 @@ def _validate(ev: Events) -> None:
             raise ValueError(f"attrs['{key}']: expected shape ({ev.num_events}, ...), got {tuple(value.shape)}")
         devices.add(value.device)
     if len(devices) > 1:
-        raise ValueError(f"coords, feats, batch, labels, attrs: expected one device, got mixed devices {sorted(map(str, devices))}")
+        raise ValueError(f"coords, feats, batch, labels, attrs: expected one device, got mixed devices "
+                         f"{sorted(map(str, devices))}")
     if ev.feature_names is not None and len(ev.feature_names) != f.shape[1]:
         raise ValueError(f"feature_names: expected {f.shape[1]} names (one per feats column), got {ev.feature_names}")
     _check_values(ev)

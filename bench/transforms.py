@@ -2,7 +2,7 @@
 
 Run from the repository root (the machine is shared: use nice):
 
-    nice python -m bench.transforms [--threads 1] [--repeats 7] [--device cpu] [--per-transform]
+    nice python -m bench.transforms [--threads 1] [--repeats 7] [--device cpu] [--per-transform] [--cpu-time]
 
 Two workloads (the batches of :mod:`bench.training_step`):
 
@@ -30,6 +30,7 @@ beforehand) and the per-event loop (sample + apply).
 from __future__ import annotations
 
 import argparse
+import time
 from typing import Callable
 
 import torch
@@ -67,7 +68,7 @@ def floor(events: Events) -> tuple[torch.Tensor, ...]:
 
 def pyg_baseline(events: Events) -> Callable[[], object] | None:
     """Per-sample torch_geometric transforms doing similar work (random rotations and a jitter),
-    or None if it is not installed (it is not on the machine this was written on: untested)."""
+    or None if it is not installed (`pip install .[bench]`)."""
     try:
         import torch_geometric.transforms as T
         from torch_geometric.data import Data
@@ -89,7 +90,7 @@ def bench_workload(name: str, events: Events, pipeline: Compose, args: argparse.
     pyg = pyg_baseline(events)
     if pyg is not None:
         fns["pyg"] = pyg
-    med = median_times(fns, args.repeats, args.warmup, device)
+    med = median_times(fns, args.repeats, args.warmup, device, clock(args))
     batched, loop, base = med["batched"], med["loop"], med["floor"]
     pyg_cell = "not installed" if pyg is None else \
         f"{1e3 * med['pyg']:.1f} ms (**x{med['pyg'] / batched:.1f}**, >= {TARGET_PYG:.0f})"
@@ -114,10 +115,15 @@ def per_transform_row(name: str, t: Transform, events: Events, singles: list[Eve
     g = torch.Generator(events.device).manual_seed(1)
     params = t.sample(events, g)
     times = median_times({"both": lambda: t(events, g), "apply": lambda: t.apply(events, params),
-                          "loop": lambda: [t(s, g) for s in singles]}, args.repeats, args.warmup, events.device)
+                          "loop": lambda: [t(s, g) for s in singles]}, args.repeats, args.warmup, events.device,
+                         clock(args))
     both, apply, loop = times["both"], times["apply"], times["loop"]
     return (f"| {name} | {type(t).__name__} | {1e3 * both:.3f} | {1e3 * apply:.3f} | {1e3 * loop:.1f} "
             f"| x{loop / both:.1f} |")
+
+
+def clock(args: argparse.Namespace) -> Callable[[], float]:
+    return time.process_time if args.cpu_time else time.perf_counter
 
 
 def main() -> None:
@@ -131,13 +137,17 @@ def main() -> None:
     parser.add_argument("--jets", type=int, default=1024)
     parser.add_argument("--constituents", type=int, default=50, help="mean constituents per jet (Poisson)")
     parser.add_argument("--per-transform", action="store_true", help="add one row per transform")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time the process's CPU time, not wall time (CPU, 1 thread: robust to other jobs' load)")
     args = parser.parse_args()
+    if args.cpu_time and (args.device != "cpu" or args.threads != 1):
+        parser.error("--cpu-time: needs --device cpu and --threads 1 (CPU time of several threads adds up)")
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     workloads = [("voxels", voxel_batch(args.voxel_events, args.voxel_points).to(device), voxel_pipeline()),
                  ("jets", jet_batch(args.jets, args.constituents).to(device), jet_pipeline())]
     print(f"torch {torch.__version__}, device {device}, threads {torch.get_num_threads()}, "
-          f"median of {args.repeats} after {args.warmup} warm-up calls")
+          f"median of {args.repeats} after {args.warmup} warm-up calls, {'CPU' if args.cpu_time else 'wall'} time")
     try:
         import torch_geometric  # noqa: F401
     except ImportError:

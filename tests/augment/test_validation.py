@@ -4,12 +4,14 @@ import numpy as np
 import pytest
 import torch
 
-from augment import (CentreJets, CollinearSplit, Compose, Cutout, EnergyScale, Events, Jitter, KeepHardest, LocalSmear,
-                     NormalisePT, Rotate, SoftSmear, Translate, VoxelDrop)
+from augment import (CentreJets, CollinearSplit, Compose, Crop, Cutout, ElasticDistortion, EnergyScale, Events,
+                     FeatureDrop, Jitter, KeepHardest, LocalSmear, NormalisePT, Reflect, Rotate, SoftSmear, Translate,
+                     VoxelDrop)
 from augment.testing import assert_events_equal
 
 LARTPC = [Translate(1.0), Rotate(), Rotate(centre="weighted"), Jitter(0.5), Cutout(3.0), EnergyScale(), LocalSmear(),
-          VoxelDrop(0.5), Compose([Rotate(), Translate(1.0)])]
+          VoxelDrop(0.5), Compose([Rotate(), Translate(1.0)]), Reflect(), ElasticDistortion(2.0, 0.5), Crop(1.0),
+          FeatureDrop(0)]
 JETS = [CollinearSplit(0.5), SoftSmear(), CentreJets(), NormalisePT(), KeepHardest(2)]
 
 

@@ -43,6 +43,7 @@ from torch import Tensor
 from augment import Events
 from augment._checks import check_int
 from systematics.parameters import NOMINAL, PARAMETERS as DETECTOR_PARAMETERS, RANGES, used_parameters
+from training.invariance import score_change, true_class_score
 from training.linear_eval import extract_features, fit_linear, train_test_split
 from training.studies.protocol import PROBE_L2, pretrain, probe
 from training.studies.report import panel_plot, write_csv
@@ -71,23 +72,19 @@ def grid_values(name: str, points: int) -> list[float]:
     return sorted({round(v, 12) for v in grid} | {NOMINAL[name]})
 
 
-def true_score(logits: Tensor, labels: Tensor) -> Tensor:
-    """(B,) float64 softmax probability of each event's true class."""
-    return torch.softmax(logits.double(), 1).gather(1, labels[:, None])[:, 0]
-
-
 def score_shift(logits: Tensor, reference: Tensor, labels: Tensor) -> dict[str, float]:
     """Accuracy (with binomial error sqrt(a (1 - a) / n)) and mean true-class score of ``logits``
     (B, K); mean |delta p_true| and mean signed delta p_true against ``reference`` logits of the
     same events."""
     a = float((logits.argmax(1) == labels).double().mean())
-    p, p0 = true_score(logits, labels), true_score(reference, labels)
-    return {"accuracy": a, "accuracy_error": math.sqrt(a * (1 - a) / len(labels)), "mean_p_true": float(p.mean()),
-            "mean_abs_dp": float((p - p0).abs().mean()), "mean_dp": float((p - p0).mean())}
+    dp = score_change(logits, reference, labels)
+    return {"accuracy": a, "accuracy_error": math.sqrt(a * (1 - a) / len(labels)),
+            "mean_p_true": float(true_class_score(logits, labels).mean()),
+            "mean_abs_dp": float(dp.abs().mean()), "mean_dp": float(dp.mean())}
 
 
 def train_models(task: LArTask, deposits: Events, train: Tensor, test: Tensor, budget: Budget, seed: int,
-                 workdir: Path) -> tuple[dict[str, Model], dict[str, float]]:
+                 workdir: Path, device: str = "cpu") -> tuple[dict[str, Model], dict[str, float]]:
     """The three models (functions events -> logits), trained on the ``train`` rows of ``deposits``, and
     each one's plain accuracy on the nominal test set (the ``test`` rows through
     :meth:`LArTask.evaluation_view`): SimCLR's by the ablation's linear classifier test (``probe``),
@@ -96,7 +93,7 @@ def train_models(task: LArTask, deposits: Events, train: Tensor, test: Tensor, b
     nominal_train = task.evaluation_view(train_deposits)
     nominal_test = task.evaluation_view(deposits.index_select_events(test))
     throws = task.thrown()
-    encoder = pretrain(task, throws, train_deposits, budget, seed, workdir / "simclr")
+    encoder = pretrain(task, throws, train_deposits, budget, seed, workdir / "simclr", device=device)
     f_train = extract_features(encoder, nominal_train, batch_size=256)
     clf = fit_linear(f_train, nominal_train.labels, task.num_classes, l2=PROBE_L2)
     features = f_train.new_zeros(deposits.num_events, f_train.shape[1])
@@ -107,7 +104,8 @@ def train_models(task: LArTask, deposits: Events, train: Tensor, test: Tensor, b
     for i, (name, view) in enumerate(views.items()):
         torch.manual_seed(seed)
         net = train_classifier(task.encoder(), task.num_classes, train_deposits, view, budget.epochs,
-                               budget.batch_size, budget.lr, seed, checkpoint_dir=workdir / f"supervised-{i}")
+                               budget.batch_size, budget.lr, seed, checkpoint_dir=workdir / f"supervised-{i}",
+                               device=device)
         models[name] = lambda ev, net=net: extract_features(net, ev, batch_size=256)
         plain[name] = float((models[name](nominal_test).argmax(1) == nominal_test.labels).double().mean())
     return models, plain
@@ -155,7 +153,8 @@ def run_study(args: argparse.Namespace, budget: Budget, preset: str = "quick") -
     deposits = task.load(Path(args.data_dir), seed=args.data_seed, workers=args.workers)
     generated = time.perf_counter() - start
     train, test = (i.sort().values for i in train_test_split(deposits.num_events, budget.test_fraction, seed=0))
-    models, plain = train_models(task, deposits, train, test, budget, args.seed, out / "checkpoints")
+    models, plain = train_models(task, deposits, train, test, budget, args.seed, out / "checkpoints",
+                                 args.device)
     trained = time.perf_counter() - start - generated
     rows = sweep(task, models, deposits.index_select_events(test), args.grid)
     n_test = len(test)
@@ -173,9 +172,9 @@ def run_study(args: argparse.Namespace, budget: Budget, preset: str = "quick") -
     write_csv(out / "points.csv", rows)
     (out / "table.md").write_text(table + "\n")
     panel_plot(out / "accuracy.png", rows, "parameter", "value", "accuracy", "model", err="accuracy_error",
-               marks={k: NOMINAL[k] for k in PARAMETERS},
-               labels={k: DETECTOR_PARAMETERS[k].axis_label for k in PARAMETERS},
-               title="LArTPC: test accuracy at shifted detector parameters")
+               marks={k: NOMINAL[k] for k in PARAMETERS}, title="LArTPC: test accuracy at shifted detector parameters",
+               xlabels={k: DETECTOR_PARAMETERS[k].axis_label for k in PARAMETERS}, log_x=("lifetime",),
+               ylabel="test accuracy (5 classes)", hline=("chance (0.2)", 0.2))
     return {"rows": rows, "nominal": plain, "table": table}
 
 
@@ -192,6 +191,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--data-dir", default="data", help="where generated data are cached")
     parser.add_argument("--data-seed", type=int, default=0, help="seed of the generated data set")
     parser.add_argument("--workers", type=int, default=2, help="processes for data generation")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
+                        help="training device (default: cuda when available)")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch intra-op threads (1 is fastest for these small models on a shared 2-core machine)")
     add_strength_arguments(parser)  # the encoder's --pitch-cm
