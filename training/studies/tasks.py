@@ -238,10 +238,10 @@ class LArTask:
         """name -> (transform, reference) for :func:`training.invariance.invariance_score` on the
         loaded deposits: x is :meth:`evaluation_view` (nominal response, EVALUATION_SEED draws);
         "rotation" rotates that same x, "detector throws" simulates the deposits with thrown
-        parameters (and fresh diffusion and noise draws)."""
+        parameters (:meth:`thrown`, fresh noise draws)."""
         nominal = _EvaluationView(self)
         return {"rotation": (_Then(nominal, Rotate()), nominal),
-                "detector throws": (DetectorThrow(geometry=LARTPC_GEOMETRY, readout=self.readout), nominal)}
+                "detector throws": (self.thrown(), nominal)}
 
 
 View = Callable[..., Events]  # (events, generator) -> events
