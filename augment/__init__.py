@@ -19,7 +19,8 @@ from augment.sampling import VoxelDrop
 _SYSTEMATICS = {"DetectorResponse": "systematics.response", "ParameterThrow": "systematics.throws",
                 "DetectorThrow": "systematics.throws", "LifetimeThrow": "systematics.throws",
                 "EFieldThrow": "systematics.throws", "DiffusionThrow": "systematics.throws",
-                "RecombinationThrow": "systematics.throws"}
+                "RecombinationThrow": "systematics.throws", "SpaceChargeThrow": "systematics.throws",
+                "DeadChannelThrow": "systematics.throws", "GainThrow": "systematics.throws"}
 
 
 def __getattr__(name: str):

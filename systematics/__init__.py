@@ -3,9 +3,10 @@
 from systematics.parameters import (NOMINAL, PARAMETERS, RANGES, TABLE, DetectorParams, DriftGeometry, Parameter,
                                     ReadoutConfig)
 from systematics.response import DetectorResponse
-from systematics.throws import (DetectorThrow, DiffusionThrow, EFieldThrow, LifetimeThrow, ParameterThrow,
-                                RecombinationThrow)
+from systematics.throws import (DeadChannelThrow, DetectorThrow, DiffusionThrow, EFieldThrow, GainThrow, LifetimeThrow,
+                                ParameterThrow, RecombinationThrow, SpaceChargeThrow)
+from systematics.voxels import deposits_from_voxels
 
 __all__ = ["Parameter", "TABLE", "PARAMETERS", "NOMINAL", "RANGES", "DetectorParams", "DriftGeometry", "ReadoutConfig",
            "DetectorResponse", "ParameterThrow", "DetectorThrow", "LifetimeThrow", "EFieldThrow", "DiffusionThrow",
-           "RecombinationThrow"]
+           "RecombinationThrow", "SpaceChargeThrow", "DeadChannelThrow", "GainThrow", "deposits_from_voxels"]

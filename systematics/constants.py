@@ -27,11 +27,14 @@ W_ION: float = 23.6e-6  # MeV
 PIXEL_PITCH: float = 0.38  # cm
 READOUT_THRESHOLD: float = 5000.0  # electrons
 READOUT_NOISE: float = 500.0  # electrons (RMS)
+# Extra noise of a noisy channel: five times larnd-sim's 500 e- uncorrelated noise (consts/detector.py
+# UNCORRELATED_NOISE_CHARGE), a choice (docs/physics.md section 1.8).
+NOISY_CHANNEL_NOISE: float = 2500.0  # electrons (RMS)
 
 # Drift geometry of one ND-LAr module (docs/physics.md section 1.3: 50.4 cm; the 2x2 prototype drifts 30.27 cm).
 MAX_DRIFT_NDLAR: float = 50.4  # cm
 
 __all__ = [
     "MOBILITY_COEFFS", "MOBILITY_T0", "LAR_DENSITY_RECOMBINATION", "W_ION", "PIXEL_PITCH", "READOUT_THRESHOLD",
-    "READOUT_NOISE", "MAX_DRIFT_NDLAR",
+    "READOUT_NOISE", "NOISY_CHANNEL_NOISE", "MAX_DRIFT_NDLAR",
 ]

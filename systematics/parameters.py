@@ -121,6 +121,20 @@ TABLE: tuple[Parameter, ...] = (
     Parameter("temperature", 87.17, "K", Interval(83.8, 150.7), None, "LAr temperature",
               "larnd-sim consts/detector.py TEMPERATURE; limits: liquid argon between the triple and the "
               "critical point (NIST Chemistry WebBook, argon; docs/physics.md section 1.3); not thrown"),
+    Parameter("space_charge", 0.0, "", Interval(0.0, math.inf, high_closed=False), (0.0, 1.0),
+              "space-charge density (MicroBooNE = 1)",
+              "shape: lowest Fourier mode of the ion potential; scale: MicroBooNE's ~15 cm offsets (JINST 15 "
+              "(2020) P12037) at 2.56 m and 0.273 kV/cm, scaled by L^3 E^-1.7 (M. Mooney, SpaCE); 0: no space "
+              "charge, 1: a surface detector like MicroBooNE (docs/physics.md section 1.7)"),
+    Parameter("dead_fraction", 0.0, "", Interval(0.0, 1.0), (0.0, 0.10), "dead-channel fraction",
+              "larnd-sim detector_properties/module0_bad_channels.json disables 6190 of Module-0's 78,400 "
+              "pixels (7.9%); the range covers it (docs/physics.md section 1.8)"),
+    Parameter("noisy_fraction", 0.0, "", Interval(0.0, 1.0), (0.0, 0.05), "noisy-channel fraction",
+              "a choice: larnd-sim has no noisy-channel model (docs/physics.md section 1.8)"),
+    Parameter("gain_spread", 0.0, "", Interval(0.0, math.inf, high_closed=False), (0.0, 0.10),
+              "channel gain spread (relative RMS)",
+              "a choice: larnd-sim takes per-pixel gains (cli/simulate_pixels.py pixel_gains_file) but ships "
+              "no spread (docs/physics.md section 1.8)"),
     Parameter("birks_a", 0.800, "", Interval(0.0, 1.0, low_closed=False), (0.78, 0.88), "Birks A_b",
               "Amoruso et al., NIM A 523 (2004) 275; larnd-sim consts/physics.py BIRKS_Ab; a surviving "
               f"fraction, so at most 1 (docs/physics.md section 1.2); {_RANGES}", model="birks"),
@@ -208,13 +222,18 @@ class DriftGeometry:
     electron_mobility(E_FIELD, TEMPERATURE)) makes the field set the drift velocity, positions along
     the drift axis being reconstructed with the nominal field's velocity, so a field throw stretches
     or shrinks the event along the drift axis (docs/physics.md section 1.3); False keeps the nominal
-    velocity, so the field only enters recombination."""
+    velocity, so the field only enters recombination.
+
+    ``transverse``: the field cage's extent ((low, high) cm) on the two other axes, in axis order;
+    space charge needs it (its displacement vanishes on the field cage), None if unknown (then the
+    ``space_charge`` parameter must stay 0; docs/physics.md section 1.7)."""
 
     drift_axis: int = 2
     anode: float = 0.0
     max_drift: float = C.MAX_DRIFT_NDLAR
     direction: int = 1
     field_changes_velocity: bool = True
+    transverse: tuple[tuple[float, float], tuple[float, float]] | None = None
 
     def __post_init__(self) -> None:
         if self.drift_axis not in (0, 1, 2) or isinstance(self.drift_axis, bool):
@@ -226,12 +245,23 @@ class DriftGeometry:
             raise ValueError(f"direction: expected +1 or -1 (side of the cathode), got {self.direction!r}")
         if not isinstance(self.field_changes_velocity, bool):
             raise ValueError(f"field_changes_velocity: expected a bool, got {self.field_changes_velocity!r}")
+        if self.transverse is not None:
+            try:
+                bounds = [(float(lo), float(hi)) for lo, hi in self.transverse]
+            except (TypeError, ValueError):
+                bounds = []
+            if len(bounds) != 2 or not all(math.isfinite(lo) and math.isfinite(hi) and lo < hi for lo, hi in bounds):
+                raise ValueError(f"transverse: expected two (low, high) ranges in cm with low < high, got "
+                                 f"{self.transverse!r}")
+            object.__setattr__(self, "transverse", tuple(bounds))
 
 
 @dataclass(frozen=True)
 class ReadoutConfig:
     """Voxel readout: cubic (or per-axis) ``pitch`` in cm (ND-LAr 3.8 mm) on a grid starting at
-    ``origin`` (cm), per-voxel Gaussian ``noise`` RMS and ``threshold`` in electrons. The drift
+    ``origin`` (cm), per-voxel Gaussian ``noise`` RMS and ``threshold`` in electrons, and the extra
+    noise RMS ``noisy_channel_noise`` (electrons) of a noisy channel (docs/physics.md section 1.8;
+    the ``noisy_fraction`` parameter says how many). The drift
     coordinate is binned at the same pitch (larnd-sim samples time at 0.1 us, ~0.016 cm: finer,
     but cubic voxels are what the encoders take; docs/physics.md section 1.6)."""
 
@@ -239,6 +269,7 @@ class ReadoutConfig:
     threshold: float = C.READOUT_THRESHOLD
     noise: float = C.READOUT_NOISE
     origin: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    noisy_channel_noise: float = C.NOISY_CHANNEL_NOISE
 
     def __post_init__(self) -> None:
         pitch = [self.pitch] if isinstance(self.pitch, (int, float)) else list(self.pitch)
@@ -246,5 +277,6 @@ class ReadoutConfig:
             raise ValueError(f"pitch: expected one or three finite lengths > 0 cm, got {self.pitch!r}")
         check_nonnegative("threshold", self.threshold)
         check_nonnegative("noise", self.noise)
+        check_nonnegative("noisy_channel_noise", self.noisy_channel_noise)
         if len(self.origin) != 3 or not all(math.isfinite(float(o)) for o in self.origin):
             raise ValueError(f"origin: expected three finite positions in cm, got {self.origin!r}")

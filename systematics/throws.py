@@ -24,7 +24,8 @@ from augment._random import uniform
 from systematics.parameters import PARAMETERS, RANGES, RECOMBINATION_MODELS
 from systematics.response import check_deposits
 
-__all__ = ["ParameterThrow", "DetectorThrow", "LifetimeThrow", "EFieldThrow", "DiffusionThrow", "RecombinationThrow"]
+__all__ = ["ParameterThrow", "DetectorThrow", "LifetimeThrow", "EFieldThrow", "DiffusionThrow", "RecombinationThrow",
+           "SpaceChargeThrow", "DeadChannelThrow", "GainThrow"]
 
 
 class ParameterThrow(Transform):
@@ -76,14 +77,19 @@ class ParameterThrow(Transform):
 class DetectorThrow(ParameterThrow):
     """Throw every parameter of the table that has a throw range (both recombination models'
     constants: the response uses its model's), except those in ``exclude``; a parameter added to
-    the table is thrown here too."""
+    the table is thrown here too. Space charge only with ``space_charge=True``: the response then
+    needs the field cage's extent, ``DriftGeometry(transverse=...)`` (docs/physics.md section 1.7),
+    which a throw cannot check."""
 
     def __init__(self, exclude: Collection[str] = (), ranges: Mapping[str, tuple[float, float]] | None = None,
-                 log_uniform: Collection[str] = (), p: float = 1.0) -> None:
+                 log_uniform: Collection[str] = (), p: float = 1.0, space_charge: bool = False) -> None:
         if isinstance(exclude, str) or not set(exclude) <= set(RANGES):
             raise ValueError(f"exclude: expected a collection of throwable parameters ({list(RANGES)}), "
                              f"got {exclude!r}")
-        super().__init__([n for n in RANGES if n not in exclude], ranges, log_uniform, p)
+        if not isinstance(space_charge, bool):
+            raise ValueError(f"space_charge: expected a bool, got {space_charge!r}")
+        skip = set(exclude) | (set() if space_charge else {"space_charge"})
+        super().__init__([n for n in RANGES if n not in skip], ranges, log_uniform, p)
 
 
 class LifetimeThrow(ParameterThrow):
@@ -122,3 +128,34 @@ class RecombinationThrow(ParameterThrow):
             raise ValueError(f"model: expected one of {RECOMBINATION_MODELS}, got {model!r}")
         self.model = model
         super().__init__([n for n in RANGES if PARAMETERS[n].model == model], ranges, p=p)
+
+
+class SpaceChargeThrow(ParameterThrow):
+    """Space-charge density relative to MicroBooNE's at the surface (0: none, 1: MicroBooNE) per
+    event in ``range`` (default [0, 1]). The response displaces the drifted charge by the
+    lowest-mode space-charge map scaled to its geometry's drift length by L^3 E^-1.7
+    (docs/physics.md section 1.7: at most 3.9 cm across and 1.0 cm along the drift in the 230.4 cm
+    cube); it needs ``DriftGeometry(transverse=...)``, the field cage's extent."""
+
+    def __init__(self, range: tuple[float, float] = RANGES["space_charge"], p: float = 1.0) -> None:
+        super().__init__(("space_charge",), {"space_charge": range}, p=p)
+
+
+class DeadChannelThrow(ParameterThrow):
+    """Fractions of dead (read nothing) and noisy (``ReadoutConfig.noisy_channel_noise`` electrons
+    RMS more noise) readout channels per event, in ``dead`` (default [0, 0.10]: larnd-sim's Module-0
+    disables 7.9%) and ``noisy`` (default [0, 0.05]); a channel is a pixel, the voxel column along
+    the drift (docs/physics.md section 1.8)."""
+
+    def __init__(self, dead: tuple[float, float] = RANGES["dead_fraction"],
+                 noisy: tuple[float, float] = RANGES["noisy_fraction"], p: float = 1.0) -> None:
+        super().__init__(("dead_fraction", "noisy_fraction"), {"dead_fraction": dead, "noisy_fraction": noisy}, p=p)
+
+
+class GainThrow(ParameterThrow):
+    """Relative RMS spread of the per-channel gains per event in ``range`` (default [0, 0.10]); each
+    pixel's gain is log-normal with mean 1, hashed from the event's noise seed (docs/physics.md
+    section 1.8)."""
+
+    def __init__(self, range: tuple[float, float] = RANGES["gain_spread"], p: float = 1.0) -> None:
+        super().__init__(("gain_spread",), {"gain_spread": range}, p=p)

@@ -1,5 +1,6 @@
 """The full response chain for a ragged batch: recombination -> ionisation -> drift -> lifetime
--> diffusion onto the voxel grid -> readout (docs/physics.md sections 1.2-1.6, larnd-sim's order).
+-> space charge -> diffusion onto the voxel grid -> channels -> readout (docs/physics.md sections
+1.2-1.8, larnd-sim's order for 1.2-1.6).
 
 Where further effects plug in (each a pure function of tensors and of ``values``, the (B,)
 per-event parameters, gathered to points with ``batch``):
@@ -18,10 +19,12 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
+from systematics.functional.channels import read_channels
 from systematics.functional.diffusion import DEFAULT_NSIGMA, axis_shares, diffusion_sigma, grid_charge, sample_diffusion
 from systematics.functional.drift import drift_time, drift_velocity, lifetime_attenuation, reconstruct_drift_coords
 from systematics.functional.readout import Voxels, collect_voxels, digitise, voxel_centres
 from systematics.functional.recombination import dedx, ionisation_electrons, recombination_birks, recombination_box
+from systematics.functional.space_charge import space_charge_shift
 from systematics.parameters import NOMINAL, DriftGeometry, ReadoutConfig
 
 __all__ = ["detector_response", "ResponseResult"]
@@ -31,7 +34,7 @@ class ResponseResult(NamedTuple):
     coords: Tensor  # (M, 3) voxel centres, cm, dtype of the input coords
     charge: Tensor  # (M,) electrons
     batch: Tensor  # (M,) int64, sorted
-    dropped: Tensor  # (B,) int64: voxels per event removed by the threshold
+    dropped: Tensor  # (B,) int64: voxels per event removed by the threshold or dead channels
 
 
 def detector_response(coords: Tensor, feats: Tensor, batch: Tensor, num_events: int, values: dict[str, Tensor],
@@ -43,7 +46,10 @@ def detector_response(coords: Tensor, feats: Tensor, batch: Tensor, num_events: 
     coords (N, 3) cm; feats (N, 2) columns dE (MeV), dx (cm); batch (N,) int64; ``values``: (B,)
     per-event tensors "efield" (kV/cm), "lifetime" (us), "diffusion_t", "diffusion_l" (cm^2/us),
     "temperature" (K) and the recombination model's constants ("birks_a", "birks_k" or "box_alpha",
-    "box_beta"); ``noise_seed`` (B,) int64 (needed when the readout has noise).
+    "box_beta"), "space_charge" and the channel parameters "dead_fraction", "noisy_fraction",
+    "gain_spread"; ``noise_seed`` (B,) int64 (needed when the readout has noise or channel effects).
+    Space charge displaces the cloud centres, computed from the true positions (docs/physics.md
+    section 1.7); the channels act on the collected voxels before noise and threshold (section 1.8).
 
     With ``geometry.field_changes_velocity`` (the default) the drift velocity is v(E, T) of the
     event's field and temperature, and positions along the drift axis, and the cloud's width along
@@ -76,15 +82,17 @@ def detector_response(coords: Tensor, feats: Tensor, batch: Tensor, num_events: 
         scale = drift_velocity(nominal_field, v["temperature"]) / velocity
         centres = reconstruct_drift_coords(coords, geometry, scale)
         sigma[:, geometry.drift_axis] = sigma[:, geometry.drift_axis] * scale
+    centres = centres + space_charge_shift(coords, v["space_charge"], geometry)  # section 1.7
     r = readout_config
     if offsets is not None:
         k = offsets.shape[1]
         points = sample_diffusion(centres, sigma, offsets)
         pitch = torch.as_tensor(r.pitch, dtype=coords.dtype, device=coords.device)
         origin = torch.as_tensor(r.origin, dtype=coords.dtype, device=coords.device)
-        voxels = digitise(collect_voxels(torch.floor((points - origin) / pitch).long(),
-                                         (charge / k).repeat_interleave(k), batch.repeat_interleave(k), num_events),
-                          r.threshold, r.noise, noise_seed)
+        voxels = collect_voxels(torch.floor((points - origin) / pitch).long(), (charge / k).repeat_interleave(k),
+                                batch.repeat_interleave(k), num_events)
+        voxels, noise = read_channels(voxels, values, noise_seed, geometry.drift_axis, r.noise, r.noisy_channel_noise)
+        voxels = digitise(voxels, r.threshold, noise, noise_seed)
     else:
         del v, rate, surviving, velocity, t  # free the per-deposit temporaries before the groups
         parts = []
@@ -92,7 +100,9 @@ def detector_response(coords: Tensor, feats: Tensor, batch: Tensor, num_events: 
             shares = axis_shares(centres[a:b], sigma[a:b], r.pitch, r.origin, nsigma)
             voxels = grid_charge(shares, charge[a:b], batch[a:b], num_events)
             del shares
-            parts.append(digitise(voxels, r.threshold, r.noise, noise_seed))
+            voxels, noise = read_channels(voxels, values, noise_seed, geometry.drift_axis, r.noise,
+                                          r.noisy_channel_noise)  # section 1.8
+            parts.append(digitise(voxels, r.threshold, noise, noise_seed))
         voxels = parts[0] if len(parts) == 1 else Voxels(
             torch.cat([p.voxel for p in parts]), torch.cat([p.charge for p in parts]),
             torch.cat([p.batch for p in parts]), sum(p.dropped for p in parts))

@@ -13,7 +13,7 @@ import math
 import torch
 from torch import Tensor
 
-__all__ = ["hash_normal", "HASH_NORMAL_MAX"]
+__all__ = ["hash_normal", "hash_uniform", "HASH_NORMAL_MAX"]
 
 # The largest |deviate| hash_normal can return: u1 >= 2^-53, so sqrt(-2 ln u1) <= sqrt(106 ln 2) = 8.57.
 HASH_NORMAL_MAX: float = math.sqrt(-2.0 * math.log(2.0 ** -53))
@@ -60,3 +60,9 @@ def hash_normal(seed: Tensor, keys: Tensor) -> Tensor:
     u1 = _unit(_hash(seed, keys, 0))
     u2 = _unit(_hash(seed, keys, 1))
     return (-2.0 * u1.log()).sqrt() * torch.cos(2 * math.pi * u2)
+
+
+def hash_uniform(seed: Tensor, keys: Tensor) -> Tensor:
+    """(M,) float64 uniforms in (0, 1], one per row: a pure function of ``seed`` (M,) int64 and
+    ``keys`` (M, K) int64, independent of :func:`hash_normal` for the same arguments."""
+    return _unit(_hash(seed, keys, 2))

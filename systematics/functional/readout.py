@@ -22,7 +22,7 @@ class Voxels(NamedTuple):
     voxel: Tensor  # (V, 3) int64 voxel indices, sorted by event then index
     charge: Tensor  # (V,) electrons
     batch: Tensor  # (V,) int64, non-decreasing
-    dropped: Tensor  # (B,) int64: voxels per event removed by the threshold (0 before digitise)
+    dropped: Tensor  # (B,) int64: voxels per event removed by the threshold or dead channels (0 when collected)
 
 
 def collect_voxels(voxel: Tensor, charge: Tensor, batch: Tensor, num_events: int) -> Voxels:

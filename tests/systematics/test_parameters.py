@@ -16,7 +16,8 @@ def test_nominal_and_ranges_match_the_cited_values():
     assert DetectorParams.nominal("box").keys[-2:] == ("box_alpha", "box_beta")
     assert dict(RANGES) == {"efield": (0.45, 0.55), "lifetime": (500.0, 5000.0), "diffusion_t": (4e-6, 14e-6),
                             "diffusion_l": (2e-6, 9e-6), "birks_a": (0.78, 0.88), "birks_k": (0.04, 0.07),
-                            "box_alpha": (0.85, 1.0), "box_beta": (0.18, 0.22)}
+                            "box_alpha": (0.85, 1.0), "box_beta": (0.18, 0.22), "space_charge": (0.0, 1.0),
+                            "dead_fraction": (0.0, 0.10), "noisy_fraction": (0.0, 0.05), "gain_spread": (0.0, 0.10)}
 
 
 def test_everything_derives_from_the_table():

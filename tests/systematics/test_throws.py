@@ -22,8 +22,9 @@ def many_events():
 @pytest.mark.parametrize("throw, keys", [
     (LifetimeThrow(), ("lifetime",)), (EFieldThrow(), ("efield",)), (DiffusionThrow(), ("diffusion_t", "diffusion_l")),
     (RecombinationThrow(), ("birks_a", "birks_k")), (RecombinationThrow("box"), ("box_alpha", "box_beta")),
-    (DetectorThrow(), tuple(RANGES)),
-    (DetectorThrow(exclude=("lifetime",)), tuple(k for k in RANGES if k != "lifetime")),
+    (DetectorThrow(), tuple(k for k in RANGES if k != "space_charge")),
+    (DetectorThrow(exclude=("lifetime",)), tuple(k for k in RANGES if k not in ("lifetime", "space_charge"))),
+    (DetectorThrow(space_charge=True), tuple(RANGES)),
     (ParameterThrow(("birks_k", "efield")), ("birks_k", "efield")),
 ])
 def test_throws_write_attrs_inside_their_ranges(throw, keys):

@@ -32,7 +32,7 @@ __all__ = ["Budget", "PRESETS", "JetTask", "LArTask", "TASKS", "add_strength_arg
 # The toy gun fills a cube of 230.4 cm (PILArNet's 768 voxels of 3 mm, arXiv 2006.01993). We read it out
 # as one TPC with its anode plane at x = 0 and a 230.4 cm drift (MicroBooNE-like, 2.56 m), so every deposit
 # drifts and the lifetime throw matters (t_max = 230.4 cm / 0.16 cm/us = 1.4 ms against tau = 2.2 ms).
-LARTPC_GEOMETRY = DriftGeometry(drift_axis=0, anode=0.0, max_drift=230.4)
+LARTPC_GEOMETRY = DriftGeometry(drift_axis=0, anode=0.0, max_drift=230.4, transverse=((0.0, 230.4), (0.0, 230.4)))
 
 # (eta, phi) of centred jets are divided by this before the jet encoder: the spread (std over all
 # constituents of the 50 hardest) of the --quick data set is 0.243 in eta and 0.237 in phi (rad).
@@ -191,8 +191,9 @@ class LArTask:
 
     def thrown(self, p: float = 1.0) -> Compose:
         """Every throwable detector parameter drawn per event with probability ``p`` (the others
-        nominal), then the response once: ``Compose([DetectorThrow(p), response])``."""
-        return Compose([DetectorThrow(p=p), self.nominal])
+        nominal), then the response once: ``Compose([DetectorThrow(p), response])``, space charge
+        included (``LARTPC_GEOMETRY`` has the field cage's extent)."""
+        return Compose([DetectorThrow(p=p, space_charge=True), self.nominal])
 
     def encoder(self) -> nn.Module:
         from training.encoders import SparseResNet
@@ -230,17 +231,17 @@ class LArTask:
         sets = {"none": Compose([self.nominal])}
         sets.update({name: Compose([self.nominal, t]) for name, t in cards.items()})
         sets["detector throws"] = self.thrown()
-        sets["all"] = Compose([DetectorThrow(), self.nominal, *cards.values()])
+        sets["all"] = Compose([DetectorThrow(space_charge=True), self.nominal, *cards.values()])
         return sets
 
     def invariance_views(self) -> dict[str, tuple[View, View | None]]:
         """name -> (transform, reference) for :func:`training.invariance.invariance_score` on the
         loaded deposits: x is :meth:`evaluation_view` (nominal response, EVALUATION_SEED draws);
         "rotation" rotates that same x, "detector throws" simulates the deposits with thrown
-        parameters (and fresh diffusion and noise draws)."""
+        parameters (:meth:`thrown`, fresh noise draws)."""
         nominal = _EvaluationView(self)
         return {"rotation": (_Then(nominal, Rotate()), nominal),
-                "detector throws": (DetectorThrow(geometry=LARTPC_GEOMETRY, readout=self.readout), nominal)}
+                "detector throws": (self.thrown(), nominal)}
 
 
 View = Callable[..., Events]  # (events, generator) -> events
