@@ -15,7 +15,8 @@ def model(**kwargs) -> JetTransformer:
     return JetTransformer(embed_dim=16, num_heads=2, num_layers=2, ff_dim=32, head_dims=(16, 8), **kwargs).double().eval()
 
 
-MODELS = {"default": model(), "irc_safe": model(irc_safe=True)}
+MODELS = {"default": model(), "irc_safe": model(irc_safe=True),
+          "log_mean": model(log_pt=True, coord_scale=0.25, pooling="mean")}
 
 
 def add_constituent(ev: Events, event: int, coords: torch.Tensor, feats: torch.Tensor) -> Events:
@@ -131,3 +132,30 @@ def test_bad_input():
         JetTransformer(pt_column=2)(ev2)
     with pytest.raises(TypeError, match="events: expected augment.Events"):
         JetTransformer()(ev2.coords)
+
+
+def test_log_pt_coord_scale_and_mean_pooling_by_hand():
+    """log_pt feeds log z, coord_scale divides (eta, phi), mean pooling averages the constituents with
+    z > 0: with identity-like layers checked against the formula through the embedding's input."""
+    torch.manual_seed(0)
+    m = JetTransformer(embed_dim=4, num_heads=1, num_layers=1, ff_dim=4, log_pt=True, coord_scale=0.5,
+                       pooling="mean").double().eval()
+    seen = []
+    m.embed.register_forward_hook(lambda mod, inp, out: seen.append(inp[0]))
+    coords = torch.tensor([[0.1, 0.2], [-0.3, 0.1], [0.2, 0.0]], dtype=torch.float64)
+    ev = Events.from_list([coords], [torch.tensor([[30.0], [10.0], [0.0]], dtype=torch.float64)])
+    out = m(ev)
+    x = seen[0][0]
+    torch.testing.assert_close(x[:2, 0], torch.log(torch.tensor([0.75, 0.25], dtype=torch.float64)))
+    torch.testing.assert_close(x[:, 1:], coords / 0.5)
+    h = m.encoder(m.embed(x[None]), src_key_padding_mask=torch.tensor([[False, False, True]]))
+    torch.testing.assert_close(out, h[:, :2].mean(1))
+
+
+def test_new_options_bad_input():
+    with pytest.raises(ValueError, match="pooling"):
+        JetTransformer(pooling="max")
+    with pytest.raises(ValueError, match="coord_scale"):
+        JetTransformer(coord_scale=0.0)
+    with pytest.raises(ValueError, match="irc_safe"):
+        JetTransformer(irc_safe=True, log_pt=True)

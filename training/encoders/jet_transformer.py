@@ -5,12 +5,16 @@ column ``pt_column`` = constituent pT in GeV (other columns ignored). Per jet th
 constituent features are
 
 * ``z = pT / sum(pT)``, the pT fraction (linear in pT, finite at pT = 0, independent
-  of the jet's pT scale), and
-* ``eta``, ``phi`` as given,
+  of the jet's pT scale), or with ``log_pt=True`` its logarithm ``log z`` (the hardest
+  50 constituents of a 600 GeV jet have z ~ 0.3 down to ~ 1e-3: linear z is ~ 0 for
+  most of them, log z spreads them over a few units), and
+* ``eta / coord_scale``, ``phi / coord_scale`` (``coord_scale`` in the units of the
+  coordinates, rad for centred jets; 1 keeps them as given),
 
 embedded by one linear layer, passed through ``num_layers`` ``nn.TransformerEncoderLayer``
-(batch first) and pooled as ``sum_i z_i h_i`` (pT-fraction-weighted sum), then an
-optional MLP head.
+(batch first) and pooled as ``sum_i z_i h_i`` (``pooling="pt"``, pT-fraction-weighted sum)
+or ``mean_i h_i`` over the constituents with z > 0 (``pooling="mean"``), then an optional
+MLP head. Only the defaults (linear z, pT pooling) have the safety properties below.
 
 pT-aware masking and what is exactly safe:
 
@@ -59,8 +63,17 @@ class JetTransformer(nn.Module):
 
     def __init__(self, embed_dim: int = 64, num_heads: int = 4, num_layers: int = 2, ff_dim: int = 128,
                  dropout: float = 0.0, head_dims: Sequence[int] = (), pt_column: int = 0,
-                 max_constituents: int | None = None, mask_zero_pt: bool = True, irc_safe: bool = False) -> None:
+                 max_constituents: int | None = None, mask_zero_pt: bool = True, irc_safe: bool = False,
+                 log_pt: bool = False, coord_scale: float = 1.0, pooling: str = "pt") -> None:
         super().__init__()
+        if pooling not in ("pt", "mean"):
+            raise ValueError(f"pooling: expected 'pt' or 'mean', got {pooling!r}")
+        if irc_safe and (log_pt or pooling != "pt"):
+            raise ValueError("irc_safe: expected log_pt=False and pooling='pt' (the IRC-safe mode sees z only "
+                             "through attention weights and the pT-weighted pooling)")
+        if not coord_scale > 0:
+            raise ValueError(f"coord_scale: expected a number > 0, got {coord_scale!r}")
+        self.log_pt, self.coord_scale, self.pooling = log_pt, float(coord_scale), pooling
         if embed_dim % num_heads:
             raise ValueError(f"embed_dim: expected a multiple of num_heads = {num_heads}, got {embed_dim}")
         if max_constituents is not None and max_constituents < 1:
@@ -98,9 +111,14 @@ class JetTransformer(nn.Module):
         pt = feats[..., self.pt_column] * mask
         total = pt.sum(1, keepdim=True)
         z = torch.where(total > 0, pt / torch.where(total > 0, total, 1), 0)  # (B, n) pT fraction
-        x = coords if self.irc_safe else torch.cat([z[..., None], coords], -1)
+        coords = coords / self.coord_scale
+        z_in = torch.log(torch.where(z > 0, z, 1)) if self.log_pt else z  # log z = 0 where z = 0 (masked)
+        x = coords if self.irc_safe else torch.cat([z_in[..., None], coords], -1)
         h = self.encoder(self.embed(x), src_key_padding_mask=self._key_mask(z, mask))
-        return self.head((z[..., None] * h).sum(1))
+        if self.pooling == "pt":
+            return self.head((z[..., None] * h).sum(1))
+        weight = (z > 0).to(h.dtype)
+        return self.head((weight[..., None] * h).sum(1) / weight.sum(1, keepdim=True).clamp_min(1))
 
     def _key_mask(self, z: Tensor, mask: Tensor) -> Tensor:
         """Key padding mask: boolean (True = ignored), or in the IRC-safe mode float, the

@@ -48,6 +48,7 @@ class Budget:
     width: int
     test_fraction: float = 0.3
     lr: float = 1e-3
+    temperature: float = 0.1
 
 
 PRESETS = {
@@ -135,6 +136,13 @@ class JetTask:
             "all": Compose([rotate, translate, *soft_collinear]),
         }
 
+    def invariance_views(self) -> dict[str, tuple[Transform, Transform | None]]:
+        """name -> (transform, reference) for :func:`training.invariance.invariance_score` on the
+        loaded jets: rotation about the jet axis, soft smearing + collinear splitting."""
+        a = self.args
+        return {"rotation": (Rotate(centre="origin"), None),
+                "soft + collinear": (Compose([SoftSmear(a.soft_scale), CollinearSplit(a.split_fraction)]), None)}
+
 
 class LArTask:
     """Single-particle classification (e, gamma, mu, pi, p): gun deposits seen through the
@@ -206,6 +214,27 @@ class LArTask:
         sets["detector throws"] = Compose([throws])
         sets["all"] = Compose([throws, *cards.values()])
         return sets
+
+    def invariance_views(self) -> dict[str, tuple[Transform, Transform | None]]:
+        """name -> (transform, reference) for :func:`training.invariance.invariance_score` on the
+        loaded deposits: x is the nominal response (diffusion and noise drawn with EVALUATION_SEED);
+        "rotation" rotates that same x, "detector throws" simulates the deposits with thrown parameters
+        (and fresh diffusion and noise draws)."""
+        nominal = _FixedDraws(self.nominal)
+        return {"rotation": (Compose([nominal, Rotate()]), nominal),
+                "detector throws": (DetectorThrow(geometry=LARTPC_GEOMETRY, readout=self.readout), nominal)}
+
+
+class _FixedDraws(Transform):
+    """``response`` with its diffusion and noise always drawn from a generator seeded with
+    EVALUATION_SEED (the evaluation view's draws), whatever generator it is called with."""
+
+    def __init__(self, response: DetectorResponse) -> None:
+        super().__init__()
+        self.response = response
+
+    def __call__(self, events: Events, generator=None) -> Events:
+        return self.response(events, torch.Generator(events.device).manual_seed(EVALUATION_SEED))
 
 
 TASKS = {"jets": JetTask, "lartpc": LArTask}
