@@ -233,8 +233,11 @@ class _FixedDraws(Transform):
         super().__init__()
         self.response = response
 
-    def __call__(self, events: Events, generator=None) -> Events:
-        return self.response(events, torch.Generator(events.device).manual_seed(EVALUATION_SEED))
+    def sample_params(self, events: Events, generator: torch.Generator | None) -> dict[str, Tensor]:
+        return self.response.sample_params(events, torch.Generator(events.device).manual_seed(EVALUATION_SEED))
+
+    def transform(self, events: Events, params: dict[str, Tensor]) -> Events:
+        return self.response.transform(events, params)
 
 
 TASKS = {"jets": JetTask, "lartpc": LArTask}
