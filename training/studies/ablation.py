@@ -22,13 +22,14 @@ import torch
 from tqdm.auto import tqdm
 
 from training.linear_eval import extract_features, train_test_split
+from training.studies.ceiling import confusion_markdown, supervised_ceiling
 from training.studies.protocol import pretrain, probe
 from training.studies.report import bar_plot, markdown_table, summarise, write_csv
 from training.studies.tasks import PRESETS, TASKS, add_strength_arguments
 
 __all__ = ["run_task", "main"]
 
-RAW, RANDOM = "raw inputs (linear)", "random-init encoder"
+RAW, RANDOM, CEILING = "raw inputs (linear)", "random-init encoder", "supervised (ceiling)"
 
 
 def run_task(name: str, preset: str, args: argparse.Namespace) -> list[dict]:
@@ -50,16 +51,27 @@ def run_task(name: str, preset: str, args: argparse.Namespace) -> list[dict]:
     record(RAW, 0, probe(task.raw_features(evaluation), evaluation, train, test, task.num_classes),
            time.perf_counter() - t0)
     pretrain_events = events.index_select_events(train)
-    jobs = [(seed, row) for seed in budget.seeds for row in [RANDOM, *sets]]
+    # Tasks with a ceiling_view also get the supervised ceiling: same encoder, events and budget.
+    ceiling = [CEILING] if hasattr(task, "ceiling_view") else []
+    jobs = [(seed, row) for seed in budget.seeds for row in [RANDOM, *sets, *ceiling]]
+    test_logits: dict[str, list] = {}
     for seed, row in tqdm(jobs, desc=f"ablation {name}", disable=not args.progress):
         t0 = time.perf_counter()
+        if row == CEILING:
+            result = supervised_ceiling(task, task.ceiling_view(), pretrain_events, evaluation, test, budget, seed,
+                                        out / "checkpoints" / f"{row}-{seed}")
+            test_logits.setdefault(row, []).append(result["logits"])
+            record(row, seed, result, time.perf_counter() - t0)
+            continue
         if row == RANDOM:
             torch.manual_seed(seed)
             encoder = task.encoder()
         else:
             encoder = pretrain(task, sets[row], pretrain_events, budget, seed, out / "checkpoints" / f"{row}-{seed}")
         features = extract_features(encoder, evaluation, batch_size=256)
-        record(row, seed, probe(features, evaluation, train, test, task.num_classes), time.perf_counter() - t0)
+        result = probe(features, evaluation, train, test, task.num_classes)
+        test_logits.setdefault(row, []).append(result["logits"])
+        record(row, seed, result, time.perf_counter() - t0)
 
     summary = summarise(runs, "row", task.metrics)
     n_params = sum(p.numel() for p in task.encoder().parameters())
@@ -69,6 +81,10 @@ def run_task(name: str, preset: str, args: argparse.Namespace) -> list[dict]:
               f"{list(budget.seeds)}; data {generated:.0f} s, total {time.perf_counter() - start:.0f} s on "
               f"{torch.get_num_threads()} threads.\nStrengths: " + strengths(name, args))
     table = header + "\n\n" + markdown_table(summary, "row", task.metrics)
+    if ceiling:
+        confusions = [confusion_markdown(row, test_logits[row], evaluation.labels[test], task.class_names)
+                      for row in ("all", CEILING) if row in test_logits]
+        table += "\n\n" + "\n\n".join(confusions)
     print(table, flush=True)
     write_csv(out / "runs.csv", runs)
     (out / "table.md").write_text(table + "\n")

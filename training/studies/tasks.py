@@ -24,6 +24,7 @@ from augment import (Compose, Cutout, EnergyScale, Events, CollinearSplit, Local
                      Transform, Translate, VoxelDrop)
 from augment.functional import event_mean
 from systematics import DetectorParams, DetectorResponse, DetectorThrow, DriftGeometry, ReadoutConfig
+from systematics.particles import PARTICLE_CLASSES
 
 __all__ = ["Budget", "PRESETS", "JetTask", "LArTask", "TASKS", "add_strength_arguments", "default_strengths",
            "LARTPC_GEOMETRY", "EVALUATION_SEED"]
@@ -151,6 +152,7 @@ class LArTask:
     name = "lartpc"
     metrics = ("accuracy",)
     num_classes = 5
+    class_names = PARTICLE_CLASSES
     raw_points = 64
 
     def __init__(self, args: argparse.Namespace, budget: Budget) -> None:
@@ -167,6 +169,11 @@ class LArTask:
         if not path.exists():
             generate_file(path, self.budget.events_per_class, seed, workers=workers)
         return read_events(path)
+
+    def ceiling_view(self) -> Transform:
+        """The view the supervised ceiling trains on: the nominal response (fresh diffusion and
+        noise each step), the "none" row's view."""
+        return self.augmentation_sets()["none"]
 
     def evaluation_view(self, events: Events, **changes: float) -> Events:
         """The nominal detector, or with ``changes`` (DetectorParams fields, e.g. ``lifetime=500.0`` us)

@@ -17,7 +17,8 @@ def test_ablation_tiny(task, tmp_path, monkeypatch, capsys):
                    "--workers", "1", "--no-progress"])
     out = tmp_path / "out" / task
     rows = list(csv.DictReader((out / "runs.csv").open()))
-    expected_rows = 1 + 2 * (1 + len(tasks.TASKS[task](tasks.default_strengths(), TINY).augmentation_sets()))
+    ceiling = int(task == "lartpc")  # the LArTPC table carries the supervised ceiling
+    expected_rows = 1 + 2 * (1 + ceiling + len(tasks.TASKS[task](tasks.default_strengths(), TINY).augmentation_sets()))
     assert len(rows) == expected_rows
     metric = tasks.TASKS[task].metrics[0]
     assert all(0.0 <= float(r[metric]) <= 1.0 for r in rows)
@@ -25,4 +26,12 @@ def test_ablation_tiny(task, tmp_path, monkeypatch, capsys):
     assert table in capsys.readouterr().out
     assert "| random-init encoder |" in table and "| all |" in table and "± " in table
     assert (out / f"{metric}.png").stat().st_size > 1000
+    if ceiling:
+        assert "| supervised (ceiling) |" in table
+        # Confusion matrices of "all" and of the ceiling: one row per class, fractions summing to 1.
+        for title in ("**all**", "**supervised (ceiling)**"):
+            block = table.split(title)[1].split("\n\n")[1].splitlines()[2:]
+            assert [line.split(" | ")[0].strip("| ") for line in block] == list(tasks.LArTask.class_names)
+            for line in block:
+                assert abs(sum(float(v) for v in line.strip("| ").split(" | ")[1:]) - 1.0) < 0.02
 
