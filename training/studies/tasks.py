@@ -170,6 +170,12 @@ class LArTask:
             generate_file(path, self.budget.events_per_class, seed, workers=workers)
         return read_events(path)
 
+    def throws(self, p: float = 1.0) -> DetectorThrow:
+        """Detector throws of every parameter over its range (``systematics.parameters.RANGES``), the
+        lifetime log-uniformly: its effect exp(-t / tau) depends on log tau, and a uniform draw on
+        [500, 5000] us puts only 1 in 9 views below 1000 us."""
+        return DetectorThrow(geometry=LARTPC_GEOMETRY, readout=self.readout, log_uniform=True, p=p)
+
     def ceiling_view(self) -> Transform:
         """The view the supervised ceiling trains on: the nominal response (fresh diffusion and
         noise each step), the "none" row's view."""
@@ -215,7 +221,7 @@ class LArTask:
 
     def augmentation_sets(self) -> dict[str, Transform]:
         cards = self.card_transforms()
-        throws = DetectorThrow(geometry=LARTPC_GEOMETRY, readout=self.readout)
+        throws = self.throws()
         sets = {"none": Compose([self.nominal])}
         sets.update({name: Compose([self.nominal, t]) for name, t in cards.items()})
         sets["detector throws"] = Compose([throws])
@@ -229,7 +235,7 @@ class LArTask:
         (and fresh diffusion and noise draws)."""
         nominal = _FixedDraws(self.nominal)
         return {"rotation": (Compose([nominal, Rotate()]), nominal),
-                "detector throws": (DetectorThrow(geometry=LARTPC_GEOMETRY, readout=self.readout), nominal)}
+                "detector throws": (self.throws(), nominal)}
 
 
 class _FixedDraws(Transform):
