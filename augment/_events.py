@@ -42,6 +42,11 @@ class Events:
         object.__setattr__(self, "attrs", _frozen(self.attrs))
         _validate(self)
 
+    def __reduce__(self) -> tuple:
+        """Pickling (process pools, DataLoader workers): the read-only ``attrs`` travel as a dict."""
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return (_unpickle, (values | {"attrs": dict(self.attrs)},))
+
     # ------------------------------------------------------------------ build
     @classmethod
     def from_list(
@@ -210,6 +215,10 @@ def _to_device_only(t: Tensor, *args, **kwargs) -> Tensor:
         elif isinstance(a, Tensor):
             device = a.device
     return t if device is None else t.to(device)
+
+
+def _unpickle(values: dict) -> Events:
+    return Events(**values)
 
 
 def _frozen(attrs: Mapping[str, Tensor] | None) -> Mapping[str, Tensor]:

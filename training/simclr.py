@@ -184,8 +184,9 @@ class SimCLRTrainer:
                 self.view2(events, self.view_generator(_VIEW2, epoch, step)))
 
     def view_generator(self, view: int, epoch: int, step: int) -> torch.Generator:
-        """The generator of view ``view`` (1 or 2) at (epoch, step) on this rank."""
-        return torch.Generator().manual_seed(derive_seed(self.seed, view, epoch, step, distributed.rank()))
+        """The generator of view ``view`` (1 or 2) at (epoch, step) on this rank, on the trainer's
+        device (where the batches are when the views are drawn)."""
+        return torch.Generator(self.device).manual_seed(derive_seed(self.seed, view, epoch, step, distributed.rank()))
 
     # --------------------------------------------------------------- training
     def loss(self, events: Events, epoch: int, step: int) -> Tensor:

@@ -104,3 +104,16 @@ def test_to_minkowski_without_me_names_package():
         pass
     with pytest.raises(ImportError, match="MinkowskiEngine"):
         make().voxelize(1.0).to_minkowski()
+
+
+def test_events_pickle_round_trip_with_attrs():
+    """Events cross process boundaries (process pools, DataLoader workers): attrs included."""
+    import pickle
+
+    ev = Events(torch.rand(3, 2), torch.rand(3, 1), torch.tensor([0, 0, 1]), 2, labels=torch.tensor([1, 0]),
+                feature_names=("E",), attrs={"lifetime": torch.tensor([500.0, 2200.0])})
+    back = pickle.loads(pickle.dumps(ev))
+    assert torch.equal(back.coords, ev.coords) and torch.equal(back.labels, ev.labels)
+    assert back.feature_names == ("E",) and torch.equal(back.attrs["lifetime"], ev.attrs["lifetime"])
+    with pytest.raises(TypeError):
+        back.attrs["lifetime"] = torch.zeros(2)  # still read-only

@@ -53,8 +53,8 @@ def test_submanifold_equals_dense_conv3d_at_active_sites(seed, num_events, grid,
     torch.testing.assert_close(out, expected, rtol=1e-12, atol=1e-12)
 
 
-@given(st.integers(0, 2**31 - 1), st.integers(1, 3), st.integers(2, 7), st.floats(0.05, 0.9), st.sampled_from([1, 3, 5]),
-       st.booleans())
+@given(st.integers(0, 2**31 - 1), st.integers(1, 3), st.integers(2, 7), st.floats(0.05, 0.9),
+       st.sampled_from([1, 3, 5]), st.booleans())
 def test_submanifold_map_pairs_equal_brute_force(seed, num_events, grid, occupancy, kernel_size, shuffle):
     """Every offset's pairs, against a check of every pair of sites; sites sorted or not (the
     map skips the sort only for sorted sites)."""

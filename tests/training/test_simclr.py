@@ -158,3 +158,13 @@ def test_ddp_two_ranks_equal_single_process_double_batch(tmp_path):
     assert out["loss"] == pytest.approx(hist["loss"], rel=1e-5)
     for a, b in zip(out["params"], tr.model.parameters()):
         torch.testing.assert_close(a, b.detach(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs a GPU"))])
+def test_view_generators_live_on_the_trainer_device(device):
+    """The views are drawn where the batches are (the trainer moves them to its device first)."""
+    tr = make_trainer(make_model(), device=device)
+    assert tr.view_generator(1, 0, 0).device == tr.device
+    ev = toy_events(4).to(device)
+    assert tr.make_views(ev, 0, 0)[0].coords.device == tr.device

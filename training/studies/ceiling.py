@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Sequence
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from augment import Events, Transform
 from training.linear_eval import confusion_matrix, extract_features
@@ -20,15 +20,17 @@ __all__ = ["supervised_ceiling", "confusion_markdown"]
 
 
 def supervised_ceiling(task, view: Transform, train_events: Events, evaluation: Events, test: Tensor,
-                       budget: Budget, seed: int, workdir: Path) -> dict:
+                       budget: Budget, seed: int, workdir: Path,
+                       device: str | torch.device = "cpu") -> tuple[nn.Module, dict]:
     """Train ``task.encoder()`` + head (seed ``seed``) on ``train_events`` seen through ``view``;
-    returns each of ``task.metrics`` and ``"logits"`` (float64) on the ``test`` rows of ``evaluation``."""
+    returns the trained encoder and each of ``task.metrics`` and ``"logits"`` (float64) on the
+    ``test`` rows of ``evaluation``."""
     torch.manual_seed(seed)
     net = train_classifier(task.encoder(), task.num_classes, train_events, view, budget.epochs, budget.batch_size,
-                           budget.lr, seed, checkpoint_dir=workdir)
-    logits = extract_features(net, evaluation.index_select_events(test), batch_size=256).double()
+                           budget.lr, seed, checkpoint_dir=workdir, device=device)
+    logits = extract_features(net, evaluation.index_select_events(test), batch_size=256).double().cpu()
     labels = evaluation.labels[test]
-    return {**{m: METRICS[m](logits, labels) for m in task.metrics}, "logits": logits}
+    return net.encoder, {**{m: METRICS[m](logits, labels) for m in task.metrics}, "logits": logits}
 
 
 def confusion_markdown(title: str, logits: Sequence[Tensor], labels: Tensor, class_names: Sequence[str]) -> str:

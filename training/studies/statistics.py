@@ -5,8 +5,9 @@ the same seeds and judged on the same test events, so their difference is paired
 s, the metric of row a minus that of row b on the same events. The interval resamples both
 sources of variation together (Efron & Tibshirani's nonparametric bootstrap, "An
 Introduction to the Bootstrap", 1993, ch. 6 and 13, percentile interval): in every replicate
-the seeds are drawn with replacement, and the test events too (the same draw for both rows
-and all seeds, which keeps the pairing); the replicate's value is the mean over the drawn
+the seeds are drawn with replacement, and the test events too, within each class so that every
+replicate keeps the class counts (the same draw for both rows and all seeds, which keeps the
+pairing); the replicate's value is the mean over the drawn
 seeds of metric(a) - metric(b) on the drawn events. Where the seed-to-seed spread is itself
 mostly event noise, the two draws count part of it twice and the interval is conservative
 (1.45 times the exact width in the known-answer test); where it comes from training (a shift
@@ -52,7 +53,7 @@ def paired_difference(metric: Metric, scores_a: Tensor, scores_b: Tensor, labels
 
     ``scores_a``, ``scores_b``: (S, M, ...) per-seed outputs (e.g. probe scores or logits) of
     the rows on the same M test events, seed s of a paired with seed s of b (S >= 1; with one
-    seed only the events are resampled). ``labels``: (M,). ``metric(scores[s], labels)`` is
+    seed only the events are resampled). ``labels``: (M,), the strata of the event draw. ``metric(scores[s], labels)`` is
     evaluated on the full set for the mean and on ``n_boot`` bootstrap replicates for the
     interval; ``seed`` seeds the replicates' draws, so the result is reproducible."""
     for name, t in (("scores_a", scores_a), ("scores_b", scores_b)):
@@ -74,13 +75,13 @@ def paired_difference(metric: Metric, scores_a: Tensor, scores_b: Tensor, labels
         y = labels[events]
         return sum(metric(scores_a[s, events], y) - metric(scores_b[s, events], y) for s in seeds.tolist()) / len(seeds)
 
-    everything = torch.arange(n_events)
-    mean = diff(torch.arange(n_seeds), everything)
+    mean = diff(torch.arange(n_seeds), torch.arange(n_events))
+    classes = [torch.nonzero(labels == c)[:, 0] for c in torch.unique(labels)]
     g = torch.Generator().manual_seed(seed)
     reps = []
     for _ in range(n_boot):
         seeds = torch.randint(n_seeds, (n_seeds,), generator=g) if n_seeds > 1 else torch.zeros(1, dtype=torch.int64)
-        events = torch.randint(n_events, (n_events,), generator=g)
+        events = torch.cat([members[torch.randint(len(members), (len(members),), generator=g)] for members in classes])
         reps.append(diff(seeds, events))
     q = torch.tensor(reps, dtype=torch.float64).quantile(torch.tensor([(1 - level) / 2, (1 + level) / 2],
                                                                       dtype=torch.float64))

@@ -1,6 +1,7 @@
 import math
 
-from training.studies.report import bar_plot, markdown_table, summarise, write_csv
+from training.studies.report import ablation_plot, markdown_table, panel_plot, summarise, write_csv
+from training.studies.statistics import Difference
 
 
 def test_summarise_mean_and_sample_std():
@@ -19,5 +20,19 @@ def test_markdown_csv_and_plot(tmp_path):
     assert table.splitlines()[3] == "| b | 0.500 | 1 |"
     path = write_csv(tmp_path / "x" / "runs.csv", rows)
     assert path.read_text().splitlines() == ["row,auc", "a,0.8", "a,0.9", "b,0.5"]
-    png = bar_plot(tmp_path / "bars.png", s, "row", "auc", "test")
+    d = Difference(0.01, -0.01, 0.03, 0.95)
+    png = ablation_plot(tmp_path / "auc.png", s, "row", "auc", {"a": d}, {"b": d}, chance=0.5, label="AUC",
+                        title="test")
+    assert png.stat().st_size > 1000
+
+
+def test_markdown_extra_columns_and_nan():
+    s = [{"row": "a", "auc": float("nan"), "auc_std": float("nan"), "runs": 1, "d": "+0.1 [+0.0, +0.2] better"}]
+    assert markdown_table(s, "row", ["auc"], ["d"]).splitlines()[2] == "| a | — | +0.1 [+0.0, +0.2] better | 1 |"
+
+
+def test_panel_plot_log_axis_and_labels(tmp_path):
+    rows = [{"p": "lifetime", "x": v, "y": 0.5, "m": "a"} for v in (500.0, 2200.0, 5000.0)]
+    png = panel_plot(tmp_path / "p.png", rows, "p", "x", "y", "m", xlabels={"lifetime": "lifetime (us)"},
+                     log_x=("lifetime",), ylabel="accuracy", hline=("chance", 0.2))
     assert png.stat().st_size > 1000

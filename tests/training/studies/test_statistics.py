@@ -78,3 +78,12 @@ def test_same_seed_same_interval_and_bad_input():
         paired_difference(mean_metric, a[0], b, torch.zeros(60))
     with pytest.raises(ValueError, match="level"):
         paired_difference(mean_metric, a, b, torch.zeros(60), level=1.0)
+
+
+def test_event_draw_keeps_the_class_counts():
+    """AUC needs both classes in every replicate: with 2 + 2 test events an unstratified draw would
+    often take one class only; the stratified one never does."""
+    labels = torch.tensor([0, 1, 0, 1])
+    scores = torch.tensor([[0.1, 0.9, 0.4, 0.3]] * 2, dtype=torch.float64)
+    d = paired_difference(roc_auc, scores, scores.flip(1), labels, n_boot=200)
+    assert d.low <= d.mean <= d.high
