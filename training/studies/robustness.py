@@ -175,7 +175,7 @@ def compare_models(result: Sweep, n_boot: int = 1000) -> list[dict]:
                                       n_boot=n_boot)
             rows.append({"parameter": param, "value": value, "against": other, "d_mean_abs_dp": d_abs,
                          "d_accuracy_change": d_acc,
-                         "more_robust": "yes" if d_abs.high < 0 else "no" if d_abs.low > 0 else "not resolved"})
+                         "more_robust": "yes" if d_abs.high < 0 else "no, moves more" if d_abs.low > 0 else "not resolved"})
     return rows
 
 
