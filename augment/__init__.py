@@ -6,16 +6,20 @@
 from augment._base import Compose, OneOf, RandomApply, SomeOf, Transform
 from augment._events import Events
 from augment._params import Params
+from augment.elastic import ElasticDistortion
 from augment.energy import EnergyScale, LocalSmear
-from augment.geometric import Cutout, Jitter, Rotate, Translate
+from augment.features import FeatureDrop
+from augment.geometric import Crop, Cutout, Jitter, Rotate, Translate
 from augment.jets import CentreJets, CollinearSplit, KeepHardest, NormalisePT, SoftSmear, preprocess_jets
+from augment.reflect import Reflect
 from augment.sampling import VoxelDrop
 
 # The detector response and throws live in systematics (which imports augment): re-exported lazily
 # (PEP 562), so that `import augment` imports nothing from systematics.
-_SYSTEMATICS = {"DetectorResponse": "systematics.response", "DetectorThrow": "systematics.throws",
-                "LifetimeThrow": "systematics.throws", "EFieldThrow": "systematics.throws",
-                "DiffusionThrow": "systematics.throws", "RecombinationThrow": "systematics.throws"}
+_SYSTEMATICS = {"DetectorResponse": "systematics.response", "ParameterThrow": "systematics.throws",
+                "DetectorThrow": "systematics.throws", "LifetimeThrow": "systematics.throws",
+                "EFieldThrow": "systematics.throws", "DiffusionThrow": "systematics.throws",
+                "RecombinationThrow": "systematics.throws"}
 
 
 def __getattr__(name: str):
@@ -29,6 +33,7 @@ def __getattr__(name: str):
 __all__ = [
     "Events", "Params", "Transform", "Compose", "RandomApply", "OneOf", "SomeOf",
     "Translate", "Rotate", "Jitter", "Cutout", "EnergyScale", "LocalSmear", "VoxelDrop",
+    "Reflect", "ElasticDistortion", "Crop", "FeatureDrop",
     "CollinearSplit", "SoftSmear", "CentreJets", "NormalisePT", "KeepHardest", "preprocess_jets",
     *_SYSTEMATICS,
 ]

@@ -20,18 +20,22 @@ The base class owns everything else, in methods a subclass cannot override:
 * ``out = t(events, generator)`` = ``apply(sample(...))``;
   ``out, params = t.sample_apply(events, generator)`` also returns what was drawn.
 
+Each top-level ``sample``, ``apply`` or ``sample_apply`` validates its input once
+(:meth:`Events.validate`: finite values, sorted batch; one fused reduction, one host sync);
+containers call their members' internal methods, which do not validate again.
 Containers return nested params (a list for Compose) that ``apply`` replays exactly.
 Inputs are never modified in place.
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+import numbers
+from typing import Any, Iterable, Sequence
 
 import torch
 from torch import Tensor
 
-from augment._checks import check_events
+from augment._checks import check_input, check_int
 from augment._events import Events
 from augment._gate import check_gate, merge_gated
 from augment._params import Params
@@ -85,7 +89,7 @@ class Transform:
 
     def apply(self, events: Events, params: AnyParams) -> Events:
         """Apply ``params`` (from :meth:`sample` on these events) deterministically."""
-        check_events(events)
+        check_input(events)
         return self._apply(events, params)
 
     def sample_apply(self, events: Events, generator: GeneratorLike = None,
@@ -146,7 +150,7 @@ def _entry(events: Events, generator: GeneratorLike, gate: Tensor | None) -> tup
                                                                                   Tensor | None]:
     """The checks of a top-level call: the events, the generator (an int seed becomes a generator on
     the events' device) and an outside gate."""
-    check_events(events)
+    check_input(events)
     if gate is not None:
         check_gate(gate, events.num_events, "gate")
         if gate.device != events.device:
@@ -155,6 +159,11 @@ def _entry(events: Events, generator: GeneratorLike, gate: Tensor | None) -> tup
 
 
 def _check_transforms(transforms: Sequence[Transform]) -> list[Transform]:
+    if isinstance(transforms, Transform):
+        raise TypeError(f"transforms: expected a sequence of augment Transforms, got a single "
+                        f"{type(transforms).__name__}; wrap it in a list: [{type(transforms).__name__}(...)]")
+    if not isinstance(transforms, Iterable) or isinstance(transforms, (str, bytes)):
+        raise TypeError(f"transforms: expected a sequence of augment Transforms, got {type(transforms).__name__}")
     transforms = list(transforms)
     for i, t in enumerate(transforms):
         if not isinstance(t, Transform):
@@ -184,7 +193,8 @@ class Compose(Transform):
     def _apply(self, events: Events, params: AnyParams) -> Events:
         if not isinstance(params, (list, tuple)) or len(params) != len(self.transforms):
             got = f"{len(params)} entries" if isinstance(params, (list, tuple)) else type(params).__name__
-            raise ValueError(f"params: expected a list of {len(self.transforms)} entries (one per transform), got {got}")
+            raise ValueError(f"params: expected a list of {len(self.transforms)} entries (one per transform), "
+                             f"got {got}")
         for t, p in zip(self.transforms, params):
             events = t._apply(events, p)
         return events
@@ -221,7 +231,11 @@ class SomeOf(Compose):
         k = len(self.transforms)
         if k == 0:
             raise ValueError("transforms: expected at least one transform")
-        low, high = (n, n) if isinstance(n, int) else tuple(n)
+        try:
+            low, high = (n, n) if isinstance(n, numbers.Integral) else tuple(n)
+            low, high = check_int("n", low), check_int("n", high)
+        except (TypeError, ValueError):
+            raise ValueError(f"n: expected an int or a (low, high) pair of ints, got {n!r}") from None
         if not (0 <= low <= high <= k):
             raise ValueError(f"n: expected 0 <= n <= {k} (number of transforms), got {n!r}")
         self.n = (low, high)

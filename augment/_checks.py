@@ -18,6 +18,13 @@ def check_events(events: Events) -> None:
         raise TypeError(f"events: expected augment.Events, got {type(events).__name__}")
 
 
+def check_input(events: Events) -> None:
+    """The check of a top-level transform call: an :class:`augment.Events` whose tensors still hold
+    valid values (:meth:`Events.validate`: NaN written in place after construction is caught here)."""
+    check_events(events)
+    events.validate()
+
+
 def check_nonnegative(name: str, value: float) -> float:
     if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) or value < 0:
         raise ValueError(f"{name}: expected a finite number >= 0, got {value!r}")
@@ -87,10 +94,16 @@ def check_value_or_range(name: str, value: float | Sequence[float], lower: float
 
 def check_columns(name: str, columns: int | Sequence[int]) -> tuple[int, ...]:
     """One feats column index or several, as a non-empty tuple of distinct ints."""
-    cols = (columns,) if isinstance(columns, int) else tuple(columns)
-    if not cols or any(not isinstance(c, int) or isinstance(c, bool) for c in cols) or len(set(cols)) != len(cols):
+    if isinstance(columns, numbers.Integral):
+        columns = (columns,)
+    try:
+        cols = tuple(columns)
+    except TypeError:
+        raise ValueError(f"{name}: expected a feats column index or distinct indices, got {columns!r}") from None
+    if not cols or any(not isinstance(c, numbers.Integral) or isinstance(c, bool) for c in cols) \
+            or len(set(cols)) != len(cols):
         raise ValueError(f"{name}: expected a feats column index or distinct indices, got {columns!r}")
-    return cols
+    return tuple(int(c) for c in cols)
 
 
 def check_float_coords(events: Events, dims: Sequence[int] | None = None) -> None:

@@ -18,10 +18,12 @@ MinkowskiEngine coordinate layout:
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping, Sequence
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -39,8 +41,18 @@ class Events:
     attrs: Mapping[str, Tensor] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "attrs", _frozen(self.attrs))
+        for name in ("coords", "feats", "batch", "labels"):
+            object.__setattr__(self, name, _from_numpy(name, getattr(self, name)))
+        object.__setattr__(self, "attrs", _frozen({k: _from_numpy(f"attrs['{k}']", v) for k, v in
+                                                   _frozen(self.attrs).items()}))
         _validate(self)
+
+    def validate(self) -> "Events":
+        """Check the invariants again (shapes, dtypes, devices, sorted batch, finite values), e.g. after
+        the tensors were edited in place; ValueError/TypeError naming the field. Returns ``self``.
+        Every top-level transform call runs it on its input (one host sync)."""
+        _validate(self)
+        return self
 
     def __reduce__(self) -> tuple:
         """Pickling (process pools, DataLoader workers): the read-only ``attrs`` travel as a dict."""
@@ -51,24 +63,36 @@ class Events:
     @classmethod
     def from_list(
         cls,
-        coords: Sequence[Tensor],
-        feats: Sequence[Tensor],
+        coords: Sequence[Tensor] | Sequence[tuple[Tensor, Tensor]],
+        feats: Sequence[Tensor] | None = None,
         labels: Tensor | Sequence[int] | None = None,
         feature_names: Sequence[str] | None = None,
     ) -> "Events":
-        """Concatenate per-event ``(n_i, D)`` coords and ``(n_i, C)`` feats into one batch."""
+        """Concatenate per-event ``(n_i, D)`` coords and ``(n_i, C)`` feats into one batch.
+
+        Either two lists (``coords``, ``feats``) or one list of ``(coords, feats)`` pairs, as
+        :meth:`to_list` returns them (``Events.from_list(ev.to_list())`` round-trips the points).
+        Tensors or numpy arrays."""
+        if feats is None:
+            pairs = list(coords)
+            if not all(isinstance(pair, (tuple, list)) and len(pair) == 2 for pair in pairs):
+                raise ValueError("coords: expected a list of (coords, feats) pairs when feats is not given")
+            coords, feats = [pair[0] for pair in pairs], [pair[1] for pair in pairs]
         if len(coords) != len(feats):
             raise ValueError(f"coords and feats: expected lists of equal length, got {len(coords)} and {len(feats)}")
         if len(coords) == 0:
             raise ValueError("coords: expected at least one event to infer D and C, got an empty list")
+        coords = [_from_numpy(f"coords[{i}]", c) for i, c in enumerate(coords)]
+        feats = [_from_numpy(f"feats[{i}]", f) for i, f in enumerate(feats)]
         counts = torch.tensor([len(c) for c in coords], dtype=torch.int64)
         device = coords[0].device
         batch = torch.repeat_interleave(torch.arange(len(coords)), counts).to(device)
         if labels is not None and not isinstance(labels, Tensor):
-            labels = torch.as_tensor(list(labels), device=device)
+            labels = torch.as_tensor(np.asarray(labels) if isinstance(labels, np.ndarray) else list(labels),
+                                     device=device)
         return cls(
-            torch.cat(list(coords)),
-            torch.cat(list(feats)),
+            torch.cat(coords),
+            torch.cat(feats),
             batch,
             len(coords),
             labels,
@@ -99,7 +123,7 @@ class Events:
 
     def counts(self) -> Tensor:
         """(B,) int64 number of points per event."""
-        return torch.bincount(self.batch, minlength=self.num_events)
+        return self.offsets().diff()
 
     def offsets(self) -> Tensor:
         """(B + 1,) int64: event i is rows ``offsets[i]:offsets[i + 1]``."""
@@ -146,6 +170,15 @@ class Events:
             attrs={k: move(v) for k, v in self.attrs.items()},
         )
 
+    def pin_memory(self) -> "Events":
+        """A copy in page-locked host memory (for ``DataLoader(pin_memory=True)`` and asynchronous
+        ``.to("cuda", non_blocking=True)``); needs a CUDA-enabled torch."""
+        def pin(t: Tensor | None) -> Tensor | None:
+            return None if t is None else t.pin_memory()
+
+        return self.replace(coords=pin(self.coords), feats=pin(self.feats), batch=pin(self.batch),
+                            labels=pin(self.labels), attrs={k: pin(v) for k, v in self.attrs.items()})
+
     def padded(self, max_points: int | None = None) -> tuple[Tensor, Tensor, Tensor]:
         """Dense view for set/transformer encoders.
 
@@ -184,7 +217,12 @@ class Events:
             raise ValueError(f"pitch: expected finite values > 0, got {pitch}")
         origin_t = torch.zeros((), dtype=self.coords.dtype, device=self.device) if origin is None else \
             torch.as_tensor(origin, dtype=self.coords.dtype, device=self.device)
-        index = torch.floor((self.coords - origin_t) / pitch_t).to(torch.int64)
+        scaled = torch.floor((self.coords - origin_t) / pitch_t)
+        if scaled.numel() and not bool((scaled.abs() < 2.0 ** 62).all()):  # else the int64 cast wraps
+            raise ValueError(f"coords: expected finite voxel indices floor((coords - origin) / pitch) with "
+                             f"|index| < 2^62 (int64), got up to {float(scaled.abs().max()):.4g}; "
+                             f"check the coords' units against pitch={pitch} and origin={origin}")
+        index = scaled.to(torch.int64)
         keys = torch.cat([self.batch[:, None], index], dim=1)
         from augment.functional.reduce import unique_rows
 
@@ -217,6 +255,15 @@ def _to_device_only(t: Tensor, *args, **kwargs) -> Tensor:
     return t if device is None else t.to(device)
 
 
+def _from_numpy(name: str, value):
+    """A numpy array as a tensor (sharing its memory); integer arrays as int64 for ``batch``."""
+    if not isinstance(value, np.ndarray):
+        return value
+    if value.dtype == object or not (np.issubdtype(value.dtype, np.number) or value.dtype == np.bool_):
+        raise TypeError(f"{name}: expected a numeric numpy array or a torch.Tensor, got a numpy {value.dtype} array")
+    tensor = torch.from_numpy(np.ascontiguousarray(value))
+    return tensor.long() if name == "batch" and not tensor.is_floating_point() else tensor
+
 def _unpickle(values: dict) -> Events:
     return Events(**values)
 
@@ -230,11 +277,18 @@ def _frozen(attrs: Mapping[str, Tensor] | None) -> Mapping[str, Tensor]:
     return attrs if isinstance(attrs, MappingProxyType) else MappingProxyType(dict(attrs))
 
 
+def _sum(t: Tensor) -> Tensor:
+    """Sum in the tensor's dtype (float32 for half precision, which overflows at 65504)."""
+    return t.sum(dtype=torch.float32) if t.element_size() < 4 else t.sum()
+
+
 def _validate(ev: Events) -> None:
     c, f, b = ev.coords, ev.feats, ev.batch
     for name, t in (("coords", c), ("feats", f), ("batch", b)):
         if not isinstance(t, Tensor):
             raise TypeError(f"{name}: expected a torch.Tensor, got {type(t).__name__}")
+    if not isinstance(ev.num_events, int) or isinstance(ev.num_events, bool) or ev.num_events < 0:
+        raise ValueError(f"num_events: expected an int >= 0, got {ev.num_events!r}")
     if c.dim() != 2:
         raise ValueError(f"coords: expected shape (N, D), got {tuple(c.shape)}")
     if f.dim() != 2:
@@ -264,17 +318,33 @@ def _validate(ev: Events) -> None:
             raise ValueError(f"attrs['{key}']: expected shape ({ev.num_events}, ...), got {tuple(value.shape)}")
         devices.add(value.device)
     if len(devices) > 1:
-        raise ValueError(f"coords, feats, batch, labels, attrs: expected one device, got mixed devices {sorted(map(str, devices))}")
-    if not isinstance(ev.num_events, int) or isinstance(ev.num_events, bool) or ev.num_events < 0:
-        raise ValueError(f"num_events: expected an int >= 0, got {ev.num_events!r}")
+        raise ValueError(f"coords, feats, batch, labels, attrs: expected one device, got mixed devices "
+                         f"{sorted(map(str, devices))}")
     if ev.feature_names is not None and len(ev.feature_names) != f.shape[1]:
         raise ValueError(f"feature_names: expected {f.shape[1]} names (one per feats column), got {ev.feature_names}")
-    if b.numel():
-        if (b[1:] < b[:-1]).any():
-            raise ValueError("batch: expected non-decreasing event indices (points sorted by event)")
-        if int(b[0]) < 0 or int(b[-1]) >= ev.num_events:
-            raise ValueError(f"batch: expected indices in [0, {ev.num_events}), got [{int(b[0])}, {int(b[-1])}]")
-    if c.is_floating_point() and not torch.isfinite(c).all():
-        raise ValueError("coords: expected finite values, found NaN or inf")
-    if not torch.isfinite(f).all():
+    _check_values(ev)
+
+
+def _check_values(ev: Events) -> None:
+    """Sorted batch indices in [0, B) and finite coords and feats, with one host sync.
+
+    A sum of finite values is finite unless it overflows, and NaN or inf make it non-finite: so a
+    finite sum proves every value finite, and only a non-finite one needs the exact (slower) check."""
+    c, f, b = ev.coords, ev.feats, ev.batch
+    with torch.no_grad():
+        checks = [_sum(f)]
+        if c.is_floating_point():
+            checks.append(_sum(c))
+        if b.numel():  # count_nonzero of the comparison: ~2x faster than .any() on CPU
+            checks += [torch.count_nonzero(b[1:] < b[:-1]), b[0], b[-1]]
+        values = torch.stack([v.double() for v in checks]).tolist()
+    if not math.isfinite(values[0]) and not torch.isfinite(f).all():
         raise ValueError("feats: expected finite values, found NaN or inf")
+    if c.is_floating_point() and not math.isfinite(values[1]) and not torch.isfinite(c).all():
+        raise ValueError("coords: expected finite values, found NaN or inf")
+    if b.numel():
+        unsorted, first, last = values[-3:]
+        if unsorted:
+            raise ValueError("batch: expected non-decreasing event indices (points sorted by event)")
+        if first < 0 or last >= ev.num_events:
+            raise ValueError(f"batch: expected indices in [0, {ev.num_events}), got [{int(first)}, {int(last)}]")

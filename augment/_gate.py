@@ -61,8 +61,7 @@ def _merge_ragged(before: Events, after: Events, gate: Tensor) -> tuple[Tensor, 
     Each point's destination row is its event's new offset plus its rank in the event; points
     of the other source go to a spare last row, dropped. One host sync, for the output size."""
     B = before.num_events
-    in_counts = torch.bincount(before.batch, minlength=B)
-    out_counts = torch.bincount(after.batch, minlength=B)
+    in_counts, out_counts = before.counts(), after.counts()
     counts = torch.where(gate, out_counts, in_counts)
     starts = torch.cumsum(counts, 0) - counts
     total = int(counts.sum())

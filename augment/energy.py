@@ -7,10 +7,14 @@ in GeV) by dimensionless factors drawn from ``distribution``:
 * ``"normal"``: ``factor = (mean, sigma)``, mean > 0, sigma >= 0, factor from the normal
   truncated to [0, inf) (exact inverse-CDF draw, :func:`augment._random.positive_normal`),
   so energies never turn negative.
+
+A single number x is a spread about 1: ``"uniform"`` U[1 - x, 1 + x) (0 <= x <= 1, so
+``EnergyScale(0.1)`` is U[0.9, 1.1)) and ``"normal"`` mean 1, sigma x.
 """
 
 from __future__ import annotations
 
+import numbers
 from typing import Sequence
 
 import torch
@@ -31,10 +35,13 @@ DISTRIBUTIONS = ("uniform", "normal")
 class _FeatureScale(Transform):
     """Shared arguments and kernel call; subclasses choose one factor per event or per point."""
 
-    def __init__(self, factor: Sequence[float], distribution: str, columns: int | Sequence[int], p: float) -> None:
+    def __init__(self, factor: float | Sequence[float], distribution: str, columns: int | Sequence[int],
+                 p: float) -> None:
         super().__init__(p)
         if distribution not in DISTRIBUTIONS:
             raise ValueError(f"distribution: expected one of {DISTRIBUTIONS}, got {distribution!r}")
+        if isinstance(factor, numbers.Real) and not isinstance(factor, bool):
+            factor = self._spread(float(factor), distribution)
         if distribution == "uniform":
             self.factor = check_range("factor", factor, lower=0.0)
         else:
@@ -42,6 +49,14 @@ class _FeatureScale(Transform):
             self.factor = (check_positive("factor[0] (mean)", mean), check_nonnegative("factor[1] (sigma)", sigma))
         self.distribution = distribution
         self.columns = check_columns("columns", columns)
+
+    @staticmethod
+    def _spread(x: float, distribution: str) -> tuple[float, float]:
+        """A single number x: U[1 - x, 1 + x) or normal(1, x)."""
+        if distribution == "uniform" and not 0.0 <= x <= 1.0:
+            raise ValueError(f"factor: a single number x means U[1 - x, 1 + x), expected 0 <= x <= 1, got {x!r}")
+        check_nonnegative("factor", x)
+        return (1.0 - x, 1.0 + x) if distribution == "uniform" else (1.0, x)
 
     def _draw(self, shape: tuple[int, ...], events: Events, generator: torch.Generator | None) -> Tensor:
         dtype, device = events.feats.dtype, events.device
@@ -61,7 +76,7 @@ class EnergyScale(_FeatureScale):
     overall energy-scale shift). Params: ``scale`` (B,). See the module docstring for
     ``factor`` and ``distribution``."""
 
-    def __init__(self, factor: Sequence[float] = (0.9, 1.1), distribution: str = "uniform",
+    def __init__(self, factor: float | Sequence[float] = (0.9, 1.1), distribution: str = "uniform",
                  columns: int | Sequence[int] = 0, p: float = 1.0) -> None:
         super().__init__(factor, distribution, columns, p)
 
@@ -77,7 +92,7 @@ class LocalSmear(_FeatureScale):
     """Multiply the ``columns`` of each point by its own factor (local energy resolution).
     Factors are never negative (see the module docstring). Params: ``point_scale`` (N,)."""
 
-    def __init__(self, factor: Sequence[float] = (1.0, 0.05), distribution: str = "normal",
+    def __init__(self, factor: float | Sequence[float] = (1.0, 0.05), distribution: str = "normal",
                  columns: int | Sequence[int] = 0, p: float = 1.0) -> None:
         super().__init__(factor, distribution, columns, p)
 

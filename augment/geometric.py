@@ -1,4 +1,4 @@
-"""Geometric transforms: Translate, Rotate, Jitter, Cutout."""
+"""Geometric transforms: Translate, Rotate, Jitter, Cutout, Crop."""
 
 from __future__ import annotations
 
@@ -10,31 +10,54 @@ from torch import Tensor
 
 from augment import functional as F
 from augment._base import Transform
-from augment._checks import (check_column, check_float_coords, check_param, check_per_axis, check_value_or_range,
+from augment._centres import check_centre, event_centres
+from augment._checks import (check_float_coords, check_param, check_per_axis, check_value_or_range,
                              per_axis_tensor)
 from augment._events import Events
 from augment._params import Params
 from augment._random import axis_angle_to_matrix, normal, randint, rotation_matrices, uniform
+from augment.jets import check_jets
 from augment.sampling import keep_points
 
-__all__ = ["Translate", "Rotate", "Jitter", "Cutout"]
+__all__ = ["Translate", "Rotate", "Jitter", "Cutout", "Crop"]
 
 
 class Translate(Transform):
     """Shift each event by a vector uniform in the box [-max_shift, max_shift]^D.
 
     ``max_shift`` is in the coords' units (cm for LArTPC events, eta/phi for jets):
-    one number for all axes or one per axis. Params: ``shift`` (B, D)."""
+    one number for all axes or one per axis.
 
-    def __init__(self, max_shift: float | Sequence[float], p: float = 1.0) -> None:
+    ``relative=True`` (jets, JetCLR's translation): ``max_shift`` is a width w relative to each
+    jet's extent (default w = 1): the shift is U[-w ptp, +w ptp] per axis, ptp = max - min of the
+    (eta, phi) of the jet's constituents with pT > 0, the phi range narrowed so that their phi
+    stays inside [-pi, pi] (:func:`augment.functional.jet_translation_bounds`).
+    Params: ``shift`` (B, D)."""
+
+    def __init__(self, max_shift: float | Sequence[float] | None = None, relative: bool = False,
+                 p: float = 1.0) -> None:
         super().__init__(p)
-        self.max_shift = check_per_axis("max_shift", max_shift)
+        if not isinstance(relative, bool):
+            raise TypeError(f"relative: expected a bool, got {relative!r}")
+        if max_shift is None and not relative:
+            raise ValueError("max_shift: expected a number or one per axis (coords' units), got None")
+        self.max_shift = check_per_axis("max_shift", 1.0 if max_shift is None else max_shift)
+        self.relative = relative
 
     def sample_params(self, events: Events, generator: torch.Generator | None) -> dict[str, Tensor]:
         check_float_coords(events)
         B, D = events.num_events, events.coords.shape[1]
+        dtype, device = events.coords.dtype, events.device
+        largest = max(self.max_shift) if isinstance(self.max_shift, tuple) else self.max_shift
+        if largest > torch.finfo(dtype).max:
+            raise ValueError(f"max_shift: expected values representable in the coords' {dtype} "
+                             f"(<= {torch.finfo(dtype).max:.4g}), got {self.max_shift!r}")
         half = per_axis_tensor("max_shift", self.max_shift, events)
-        return {"shift": uniform((B, D), -half, half, generator, events.device, events.coords.dtype)}
+        if not self.relative:
+            return {"shift": uniform((B, D), -half, half, generator, device, dtype)}
+        check_jets(events)
+        low, high = F.jet_translation_bounds(events.coords, events.feats, events.batch, B, half)
+        return {"shift": uniform((B, D), low, high, generator, device, dtype)}
 
     def transform(self, events: Events, params: dict[str, Tensor]) -> Events:
         check_float_coords(events)
@@ -56,6 +79,10 @@ class Rotate(Transform):
     ``centre``: ``"centroid"`` (mean of the event's points, default), ``"weighted"`` (mean
     weighted by feats column ``weight_column``, e.g. dE in MeV or pT in GeV) or ``"origin"``.
     Empty events and events whose weights sum to 0 turn about 0.
+
+    For jets use ``Rotate(centre="weighted")`` (weight_column 0 = pT): the jet default, JetCLR's
+    rotation about the pT-weighted centroid, which keeps the jet's pT-weighted axis in place (the
+    unweighted centroid moves it by up to ~0.6 in eta-phi).
     Params: ``matrix`` (B, D, D), ``centre`` (B, D) in the coords' units."""
 
     CENTRES = ("centroid", "weighted", "origin")
@@ -63,13 +90,9 @@ class Rotate(Transform):
     def __init__(self, axis: Sequence[float] | None = None, centre: str = "centroid", weight_column: int = 0,
                  p: float = 1.0) -> None:
         super().__init__(p)
-        if centre not in self.CENTRES:
-            raise ValueError(f"centre: expected one of {self.CENTRES}, got {centre!r}")
-        if not isinstance(weight_column, int) or isinstance(weight_column, bool):
-            raise TypeError(f"weight_column: expected an int feats column, got {weight_column!r}")
         self.axis = None if axis is None else _unit_axis(axis)
-        self.centre = centre
-        self.weight_column = weight_column
+        self.centre = check_centre(centre, weight_column, self.CENTRES)
+        self.weight_column = int(weight_column)
 
     def sample_params(self, events: Events, generator: torch.Generator | None) -> dict[str, Tensor]:
         check_float_coords(events, dims=(2, 3))
@@ -82,23 +105,15 @@ class Rotate(Transform):
         else:
             angle = uniform((B,), 0.0, 2 * math.pi, generator, device, dtype)
             matrix = axis_angle_to_matrix(torch.tensor(self.axis, dtype=dtype, device=device), angle)
-        return {"matrix": matrix, "centre": self._centres(events)}
-
-    def _centres(self, events: Events) -> Tensor:
-        if self.centre == "origin":
-            return events.coords.new_zeros(events.num_events, events.coords.shape[1])
-        weights = None
-        if self.centre == "weighted":
-            check_column("weight_column", self.weight_column, events)
-            weights = events.feats[:, self.weight_column]
-        return F.event_mean(events.coords, events.batch, events.num_events, weights)
+        return {"matrix": matrix, "centre": event_centres(events, self.centre, self.weight_column)}
 
     def transform(self, events: Events, params: dict[str, Tensor]) -> Events:
         check_float_coords(events, dims=(2, 3))
         B, D = events.num_events, events.coords.shape[1]
         matrix = check_param(params, "matrix", (B, D, D), events)
         centre = check_param(params, "centre", (B, D), events)
-        return events.replace(coords=F.rotate(events.coords, events.batch, matrix, centre))
+        offsets = F.rotation_offsets(matrix, centre)
+        return events.replace(coords=F.affine(events.coords, events.batch, matrix, offsets))
 
     def inverse(self, events: Events, params: Params) -> Events:
         """Undo :meth:`apply` with the same params (the transposed rotation, same centre)."""
@@ -134,24 +149,15 @@ class Jitter(Transform):
         return events.replace(coords=F.jitter(events.coords, offset))
 
 
-class Cutout(Transform):
-    """Remove the points inside a random region of each event.
-
-    ``shape="box"``: an axis-aligned box, ``size`` its half-size per axis; ``shape="sphere"``:
-    a ball, ``size`` its radius; the region is open (a point on its surface stays). Sizes are
-    in the coords' units (cm, or eta/phi for jets): a number, or a (low, high) range drawn
-    uniformly per event (one draw for all axes: a cube), or, for the box, one number or
-    (low, high) range per axis (drawn independently). Two numbers are always a (low, high) range. The region's centre is a point of the
-    event chosen uniformly (empty events: 0).
-
-    Never empties an event: if the region holds every point of an event, that event is
-    kept unchanged. Params: ``centre`` (B, D), ``size`` (B, D) for the box or (B,) for the
-    sphere, and the ``apply`` gate."""
+class _Region(Transform):
+    """A random region per event, centred on one of its points (Cutout, Crop): the arguments
+    and the draws they share. Params: ``centre`` (B, D), ``size`` (B, D) for the box (half-sizes)
+    or (B,) for the sphere (radius)."""
 
     SHAPES = ("box", "sphere")
 
-    def __init__(self, size: float | Sequence[float] | Sequence[Sequence[float] | float], shape: str = "box",
-                 p: float = 1.0) -> None:
+    def __init__(self, size: float | Sequence[float] | Sequence[Sequence[float] | float], shape: str,
+                 p: float) -> None:
         super().__init__(p)
         if shape not in self.SHAPES:
             raise ValueError(f"shape: expected one of {self.SHAPES}, got {shape!r}")
@@ -176,14 +182,67 @@ class Cutout(Transform):
                 size = size[:, None].expand(B, D).contiguous()
         return {"centre": centre, "size": size}
 
-    def transform(self, events: Events, params: dict[str, Tensor]) -> Events:
+    def _region_params(self, events: Events, params: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
         check_float_coords(events)
         B, D = events.num_events, events.coords.shape[1]
         centre = check_param(params, "centre", (B, D), events)
-        size = check_param(params, "size", (B, D) if self.shape == "box" else (B,), events)
+        return centre, check_param(params, "size", (B, D) if self.shape == "box" else (B,), events)
+
+
+class Cutout(_Region):
+    """Remove the points inside a random region of each event.
+
+    ``shape="box"``: an axis-aligned box, ``size`` its half-size per axis; ``shape="sphere"``:
+    a ball, ``size`` its radius; the region is open (a point on its surface stays). Sizes are
+    in the coords' units (cm, or eta/phi for jets): a number, or a (low, high) range drawn
+    uniformly per event (one draw for all axes: a cube), or, for the box, one number or
+    (low, high) range per axis (drawn independently). Two numbers are always a (low, high) range.
+    The region's centre is a point of the event chosen uniformly (empty events: 0).
+
+    Never empties an event: if the region holds every point of an event, that event is
+    kept unchanged. Params: ``centre`` (B, D), ``size`` (B, D) for the box or (B,) for the
+    sphere, and the ``apply`` gate."""
+
+    def __init__(self, size: float | Sequence[float] | Sequence[Sequence[float] | float], shape: str = "box",
+                 p: float = 1.0) -> None:
+        super().__init__(size, shape, p)
+
+    def transform(self, events: Events, params: dict[str, Tensor]) -> Events:
+        centre, size = self._region_params(events, params)
         region = F.inside_box if self.shape == "box" else F.inside_sphere
         cut = region(events.coords, events.batch, centre, size)
-        return keep_points(events, F.restore_emptied(~cut, events.batch, B))
+        return keep_points(events, F.restore_emptied(~cut, events.batch, events.num_events))
+
+
+class Crop(_Region):
+    """Keep only the points inside a random region of each event (the complement of :class:`Cutout`).
+
+    ``shape="sphere"`` (default): a ball of radius ``size``; ``shape="box"``: an axis-aligned box
+    of half-size ``size`` per axis. Sizes as for :class:`Cutout` (coords' units: cm, or eta/phi
+    for jets; a number or a (low, high) range per event, for the box optionally one per axis),
+    but > 0. The region is centred on a point of the event chosen uniformly, so it always holds
+    that point: never empties an event (replayed params whose region holds no point keep the
+    event whole).
+
+    Local and global crops as two views (multi-crop, as DINO / Pointcept's contrastive
+    pipelines): two Crops of different sizes on the same batch, e.g. ``Crop((60.0, 100.0))`` for
+    a global view and ``Crop((10.0, 30.0))`` for a local one (cm), each drawn with its own seed.
+    Params: ``centre`` (B, D), ``size`` (B, D) for the box or (B,) for the sphere."""
+
+    def __init__(self, size: float | Sequence[float] | Sequence[Sequence[float] | float], shape: str = "sphere",
+                 p: float = 1.0) -> None:
+        super().__init__(size, shape, p)
+        for i, (low, _) in enumerate(self.size):
+            if not low > 0:
+                name = "size" if len(self.size) == 1 else f"size[{i}]"
+                raise ValueError(f"{name}: expected sizes > 0 (coords' units) so that the region keeps its centre "
+                                 f"point, got {size!r}")
+
+    def transform(self, events: Events, params: dict[str, Tensor]) -> Events:
+        centre, size = self._region_params(events, params)
+        coords, feats, batch = F.crop(events.coords, events.feats, events.batch, events.num_events, centre, size,
+                                      self.shape)
+        return events.replace(coords=coords, feats=feats, batch=batch)
 
 
 def _size_ranges(size) -> tuple[tuple[float, float], ...]:

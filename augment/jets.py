@@ -15,7 +15,8 @@ from torch import Tensor
 
 from augment import functional as F
 from augment._base import Compose, Transform, check_probability
-from augment._checks import check_column, check_float_coords, check_int, check_param, check_positive
+from augment._checks import (check_column, check_columns, check_float_coords, check_int, check_param,
+                             check_positive)
 from augment._events import Events
 from augment._random import normal, uniform
 
@@ -23,19 +24,20 @@ __all__ = ["CollinearSplit", "SoftSmear", "CentreJets", "NormalisePT", "KeepHard
 
 # JetCLR defaults from its code (github.com/bmdillon/JetCLR, run_dir/extargs.py): nconstit = 50
 # constituents kept, soft-smearing strength ptst = 0.1 GeV and pT floor ptcm = 0.1 GeV. The paper
-# (arXiv 2108.04253) gives Lambda_soft = 100 MeV (physics.md section 4); the number of constituents
+# (arXiv 2108.04253) gives Lambda_soft = 100 MeV (docs/physics.md section 4); the number of constituents
 # in the paper text itself is unverified.
 JETCLR_NUM_CONSTITUENTS = 50
 JETCLR_SOFT_SCALE = 0.1
 JETCLR_PT_MIN = 0.1
 
 
-def check_jets(events: Events) -> None:
-    """Jets need floating (eta, phi) coords (D = 2) and pT = feats[:, 0] >= 0."""
+def check_jets(events: Events, pt: bool = False) -> None:
+    """Jets need floating (eta, phi) coords (D = 2) and a pT column feats[:, 0] (host checks only);
+    with ``pt``, also pT >= 0 (one host sync: done when sampling, not in ``transform``)."""
     check_float_coords(events, dims=(2,))
     if events.feats.shape[1] < 1:
         raise ValueError("events.feats: expected pT (GeV) in column 0, got no feature columns")
-    if events.num_points and bool((events.feats[:, 0] < 0).any()):
+    if pt and events.num_points and bool((events.feats[:, 0] < 0).any()):
         raise ValueError(f"events.feats[:, 0]: expected pT >= 0 GeV, got a minimum of "
                          f"{float(events.feats[:, 0].min())}")
 
@@ -43,34 +45,41 @@ def check_jets(events: Events) -> None:
 class CollinearSplit(Transform):
     """Split random constituents into two collinear ones (JetCLR, arXiv 2108.04253).
 
-    Each constituent is chosen with probability ``fraction``; ``max_splits`` (optional)
-    caps the number of splits per jet, keeping a uniformly random subset of the chosen.
+    Default mode: each constituent is chosen with probability ``fraction``; ``max_splits``
+    (optional) caps the number of splits per jet, keeping a uniformly random subset of the chosen.
+    JetCLR mode, ``fill_to=n`` (JetCLR's code: n = nconstit = 50): a jet of m constituents gets
+    min(n - m, m) splits (none once it has n), of constituents chosen uniformly without
+    replacement, each split at most once: the free zero-padded slots of JetCLR's fixed-size
+    arrays are filled (``fraction`` and ``max_splits`` are then unused).
+
     A chosen constituent keeps r pT and a new one, right after it in the event, gets
-    (1 - r) pT at the same (eta, phi), r ~ U(0, 1). The ``pt_columns`` of feats are split
-    that way (additive quantities), the others copied. The number of points grows.
-    (JetCLR's own code instead splits as many constituents as free zero-padded slots allow.)
+    (1 - r) pT at the same (eta, phi), r ~ U(0, 1). The ``pt_columns`` of feats (additive
+    quantities; column 0, pT in GeV, must be one of them) are split that way, the others copied.
+    The number of points grows.
 
     Params: ``point_split`` (N,) bool and ``point_r`` (N,) over the input points."""
 
     def __init__(self, fraction: float = 0.5, max_splits: int | None = None, pt_columns: Sequence[int] = (0,),
-                 p: float = 1.0) -> None:
+                 fill_to: int | None = None, p: float = 1.0) -> None:
         super().__init__(p)
         self.fraction = check_probability("fraction", fraction)
-        if max_splits is not None and (not isinstance(max_splits, int) or isinstance(max_splits, bool)
-                                       or max_splits < 0):
-            raise ValueError(f"max_splits: expected None or an int >= 0, got {max_splits!r}")
-        self.max_splits = max_splits
-        if not all(isinstance(c, int) and not isinstance(c, bool) for c in pt_columns):
-            raise ValueError(f"pt_columns: expected a sequence of feats column indices, got {pt_columns!r}")
-        self.pt_columns = tuple(pt_columns)
+        self.max_splits = None if max_splits is None else check_int("max_splits", max_splits, 0)
+        self.fill_to = None if fill_to is None else check_int("fill_to", fill_to, 1)
+        self.pt_columns = check_columns("pt_columns", pt_columns)
+        if 0 not in self.pt_columns:  # splitting without sharing pT would double each jet's pT
+            raise ValueError(f"pt_columns: expected the feats columns split between the two constituents, "
+                             f"including column 0 (pT, GeV), got {pt_columns!r}")
 
     def sample_params(self, events: Events, generator: torch.Generator | None) -> dict[str, Tensor]:
-        check_jets(events)
+        check_jets(events, pt=True)
         u = uniform((events.num_points,), 0.0, 1.0, generator, events.device, events.feats.dtype)
-        split = u < self.fraction
-        if self.max_splits is not None:
-            # The chosen points are those with the smallest u of their event, in random order.
-            split &= F.rank_within_events(u, events.batch, events.num_events) < self.max_splits
+        if self.fill_to is not None:
+            split = F.fill_splits(u, events.batch, events.num_events, self.fill_to)
+        else:
+            split = u < self.fraction
+            if self.max_splits is not None:
+                # The chosen points are those with the smallest u of their event, in random order.
+                split &= F.rank_within_events(u, events.batch, events.num_events) < self.max_splits
         r = uniform((events.num_points,), 0.0, 1.0, generator, events.device, events.feats.dtype)
         return {"point_split": split, "point_r": r}
 
@@ -88,7 +97,7 @@ class CollinearSplit(Transform):
 class SoftSmear(Transform):
     """Smear each constituent's (eta, phi) by a normal of width ``scale / pT``.
 
-    eta' ~ N(eta, Lambda_soft / pT), phi' likewise (JetCLR, arXiv 2108.04253; physics.md
+    eta' ~ N(eta, Lambda_soft / pT), phi' likewise (JetCLR, arXiv 2108.04253; docs/physics.md
     section 4): soft constituents move a lot, hard ones hardly at all. ``scale`` =
     Lambda_soft in GeV (default 0.1 GeV = 100 MeV). pT is floored at ``pt_min`` GeV
     (JetCLR code default 0.1 GeV) so zero-pT points get a finite width. The smeared phi
@@ -102,7 +111,7 @@ class SoftSmear(Transform):
         self.pt_min = check_positive("pt_min", pt_min)
 
     def sample_params(self, events: Events, generator: torch.Generator | None) -> dict[str, Tensor]:
-        check_jets(events)
+        check_jets(events, pt=True)
         return {"point_noise": normal((events.num_points, 2), generator, events.device, events.coords.dtype)}
 
     def transform(self, events: Events, params: dict[str, Tensor]) -> Events:
@@ -120,7 +129,7 @@ class _JetPreprocessing(Transform):
         super().__init__(1.0)
 
     def sample_params(self, events: Events, generator: torch.Generator | None) -> dict[str, Tensor]:
-        check_jets(events)
+        check_jets(events, pt=True)
         return {}
 
 

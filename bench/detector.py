@@ -1,11 +1,17 @@
-"""Benchmark: DetectorThrow on a ragged batch vs a per-event Python loop, same run, same kernels.
+"""Benchmark: the detector response (analytic diffusion) on a ragged batch, against a per-event
+Python loop and against the former sampled response (k random copies per deposit, k = 8), same
+run, interleaved; and its peak memory against the input deposits.
 
 Builds synthetic track-like events (no gun dependency): each event is ``tracks`` straight tracks
 of 100 steps of 0.3 cm (10 tracks: 1000 deposits), MIP-like dE with an exponential tail, inside
-the default drift volume (z in [0, 50.4] cm). For each size in ``--tracks`` prints the median
-wall time of ``--repeats`` runs (draws + response) and the ratio loop / batched.
+the default drift volume (z in [0, 50.4] cm). Every parameter is thrown per event
+(``Compose([DetectorThrow(), DetectorResponse()])``). For each size in ``--tracks`` prints the
+median wall time of ``--repeats`` runs and the ratios loop / batched and sampled / batched, and
+the peak memory of the batched response over the bytes of its input (coords, feats, batch).
+Targets (issue 9): loop / batched >= 10 and sampled / batched >= 5 at 1000 deposits per event,
+peak / input <= 10.
 
-    python bench/detector.py [--events 256] [--tracks 10 1] [--repeats 5] [--threads 1]
+    python -m bench.detector [--events 256] [--tracks 10 1] [--repeats 5] [--threads 1]
 """
 
 from __future__ import annotations
@@ -14,8 +20,11 @@ import argparse
 
 import torch
 
-from augment import DetectorThrow, Events
-from bench.timing import median_times
+from augment import Compose, DetectorResponse, DetectorThrow, Events
+from bench.timing import median_times, peak_bytes
+from systematics import functional as F
+
+SAMPLED_K = 8  # the former response's diffusion copies per deposit
 
 
 def synthetic_events(num_events: int, tracks: int = 10, steps: int = 100, seed: int = 0) -> Events:
@@ -32,6 +41,16 @@ def synthetic_events(num_events: int, tracks: int = 10, steps: int = 100, seed: 
     return Events.from_list(list(coords), list(feats), feature_names=("dE", "dx"))
 
 
+def sampled_response(response: DetectorResponse, events: Events, generator: torch.Generator) -> F.ResponseResult:
+    """The former response: k = 8 Gaussian copies per deposit, then voxelised (the baseline)."""
+    offsets = torch.randn(events.num_points, SAMPLED_K, 3, generator=generator, dtype=events.coords.dtype,
+                          device=events.device)
+    seed = response.sample(events, generator)["noise_seed"]
+    return F.detector_response(events.coords, events.feats, events.batch, events.num_events, response.values(events),
+                               response.params.recombination, response.geometry, response.readout, seed,
+                               offsets=offsets)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=256)
@@ -41,31 +60,31 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    throw = DetectorThrow()
-    print(f"DetectorThrow ({throw.diffusion_samples} diffusion samples), {args.events} events, device {args.device}, "
-          f"{args.threads} thread(s), median of {args.repeats}")
-    print(f"{'deposits/event':>15}  {'method':<16}{'time (s)':>10}{'deposits/s':>12}{'loop/batched':>14}")
+    device = torch.device(args.device)
+    throw, response = DetectorThrow(), DetectorResponse()
+    print(f"Compose([DetectorThrow(), DetectorResponse()]), {args.events} events, device {device}, "
+          f"{torch.get_num_threads()} thread(s), median of {args.repeats}, interleaved\n")
+    print("| deposits/event | batched (s) | per-event loop (s) | sampled k=8 (s) | loop / batched "
+          "| sampled / batched | peak memory / input |\n|---|---|---|---|---|---|---|")
     for tracks in args.tracks:
-        events = synthetic_events(args.events, tracks).to(args.device)
-        t_batch, t_loop = time_both(throw, events, args.repeats)
-        n = events.num_points // events.num_events
-        print(f"{n:>15}  {'batched':<16}{t_batch:>10.4f}{events.num_points / t_batch:>12.3g}")
-        print(f"{n:>15}  {'per-event loop':<16}{t_loop:>10.4f}{events.num_points / t_loop:>12.3g}"
-              f"{t_loop / t_batch:>14.2f}")
+        events = throw(synthetic_events(args.events, tracks).to(device), 0)  # thrown attrs, then timed response
+        singles = [events.index_select_events(torch.tensor([i], device=device)) for i in range(events.num_events)]
 
+        def loop():
+            g = torch.Generator(device).manual_seed(0)
+            for single in singles:
+                response(single, g)
 
-def time_both(throw: DetectorThrow, events: Events, repeats: int) -> tuple[float, float]:
-    """Median seconds of the batched throw and of the same throw applied event by event."""
-    singles = [events.index_select_events(torch.tensor([i])) for i in range(events.num_events)]
-
-    def loop():
-        g = torch.Generator().manual_seed(0)
-        for single in singles:
-            throw(single, g)
-
-    times = median_times({"batched": lambda: throw(events, torch.Generator().manual_seed(0)), "loop": loop},
-                         repeats, warmup=1, device=events.device)
-    return times["batched"], times["loop"]
+        times = median_times({
+            "batched": lambda: response(events, torch.Generator(device).manual_seed(0)),
+            "loop": loop,
+            "sampled": lambda: sampled_response(response, events, torch.Generator(device).manual_seed(0)),
+        }, args.repeats, warmup=1, device=device)
+        size = sum(t.numel() * t.element_size() for t in (events.coords, events.feats, events.batch))
+        memory = peak_bytes(lambda: response(events, torch.Generator(device).manual_seed(0)), device) / size
+        b = times["batched"]
+        print(f"| {events.num_points // events.num_events} | {b:.4f} | {times['loop']:.4f} | {times['sampled']:.4f} | "
+              f"{times['loop'] / b:.1f} | {times['sampled'] / b:.1f} | {memory:.1f} |")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,11 @@
 """LArTPC detector systematics: response emulator (recombination, drift, lifetime, diffusion, readout), throws, toy particle gun."""
 
-# augment re-exports the throws: importing it first makes every import order free of cycles.
-import augment  # noqa: F401  isort: skip
-
-from systematics.parameters import RANGES, DetectorParams, DriftGeometry, ReadoutConfig
+from systematics.parameters import (NOMINAL, PARAMETERS, RANGES, TABLE, DetectorParams, DriftGeometry, Parameter,
+                                    ReadoutConfig)
 from systematics.response import DetectorResponse
-from systematics.throws import DetectorThrow, DiffusionThrow, EFieldThrow, LifetimeThrow, RecombinationThrow
+from systematics.throws import (DetectorThrow, DiffusionThrow, EFieldThrow, LifetimeThrow, ParameterThrow,
+                                RecombinationThrow)
 
-__all__ = ["DetectorParams", "DriftGeometry", "ReadoutConfig", "RANGES", "DetectorResponse", "DetectorThrow",
-           "LifetimeThrow", "EFieldThrow", "DiffusionThrow", "RecombinationThrow"]
+__all__ = ["Parameter", "TABLE", "PARAMETERS", "NOMINAL", "RANGES", "DetectorParams", "DriftGeometry", "ReadoutConfig",
+           "DetectorResponse", "ParameterThrow", "DetectorThrow", "LifetimeThrow", "EFieldThrow", "DiffusionThrow",
+           "RecombinationThrow"]

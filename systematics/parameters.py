@@ -1,9 +1,14 @@
-"""Detector parameters, their throw ranges, and the drift and readout configuration.
+"""The detector parameter table, and the drift and readout configuration.
 
-Nominal values and throw ranges: /work/shared/physics.md section 1 (arXiv 2309.04639 and the
-seed study's slides; larnd-sim defaults). Units: field kV/cm, lifetime us, diffusion cm^2/us,
-temperature K, Birks A dimensionless and k (kV/cm)(g/cm^2)/MeV, Box alpha dimensionless and
-beta (kV/cm)(g/cm^2)/MeV, lengths cm, charge electrons.
+Every detector parameter is declared ONCE, in :data:`TABLE` (name, nominal value, throw range,
+physical limits, unit, axis label, source). :class:`DetectorParams` (its fields and defaults),
+the validation of every value, the throws' default ranges, the robustness study's sweep and the
+plots' axis labels are all derived from it (docs/physics.md section 1.1 lists the same table).
+
+To add a parameter: append a :class:`Parameter` to :data:`TABLE`. It becomes a field of
+:class:`DetectorParams` (default: its nominal), is validated against its limits, can be thrown
+(:class:`systematics.ParameterThrow`) and reaches the response kernel as ``values[name]``, a (B,)
+tensor per event; the stage that uses it reads it there.
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from types import MappingProxyType
+from typing import Mapping, Sequence
 
 import torch
 from torch import Tensor
@@ -19,102 +25,150 @@ from torch import Tensor
 from augment._checks import check_nonnegative, check_positive
 from systematics import constants as C
 
-__all__ = ["DetectorParams", "DriftGeometry", "ReadoutConfig", "RANGES", "NOMINAL", "RECOMBINATION_KEYS",
-           "PHYSICAL_LIMITS"]
-
-# Throw ranges, physics.md section 1 table (arXiv 2309.04639; nominal in NOMINAL).
-RANGES: dict[str, tuple[float, float]] = {
-    "efield": (0.45, 0.55),  # kV/cm
-    "lifetime": (500.0, 5000.0),  # us
-    "diffusion_t": (4e-6, 14e-6),  # cm^2/us
-    "diffusion_l": (2e-6, 9e-6),  # cm^2/us
-    "birks_a": (0.78, 0.88),
-    "birks_k": (0.04, 0.07),  # (kV/cm)(g/cm^2)/MeV
-    "box_alpha": (0.85, 1.1),
-    "box_beta": (0.18, 0.22),  # (kV/cm)(g/cm^2)/MeV
-}
-
-NOMINAL: dict[str, float] = {
-    "efield": C.NOMINAL_EFIELD, "lifetime": C.NOMINAL_LIFETIME, "diffusion_t": C.NOMINAL_DIFFUSION_T,
-    "diffusion_l": C.NOMINAL_DIFFUSION_L, "temperature": C.NOMINAL_TEMPERATURE,
-    "birks_a": C.BIRKS_A, "birks_k": C.BIRKS_K, "box_alpha": C.BOX_ALPHA, "box_beta": C.BOX_BETA,
-}
-
-# Which two constants each recombination model uses.
-RECOMBINATION_KEYS: dict[str, tuple[str, str]] = {"birks": ("birks_a", "birks_k"), "box": ("box_alpha", "box_beta")}
-
-# Physically sensible values (validation, not throw ranges): (low, high, low_inclusive).
-# Field: [0.05, 5] kV/cm, where the Li et al. mobility and the recombination fits are used.
-# Temperature: liquid argon between the triple point 83.8 K and the critical point 150.7 K (NIST).
-# Lifetime may be +inf (no attachment). Birks A_b is a fraction of the ionisation.
-PHYSICAL_LIMITS: dict[str, tuple[float, float, bool]] = {
-    "efield": (0.05, 5.0, True),
-    "lifetime": (0.0, math.inf, False),
-    "diffusion_t": (0.0, math.inf, True),
-    "diffusion_l": (0.0, math.inf, True),
-    "temperature": (83.8, 150.7, True),
-    "birks_a": (0.0, 1.0, False),
-    "birks_k": (0.0, math.inf, True),
-    "box_alpha": (0.0, math.inf, False),
-    "box_beta": (0.0, math.inf, False),
-}
-
-
-def check_physical(name: str, value: float | Tensor) -> None:
-    """ValueError naming ``name`` when ``value`` (a number or a tensor) is NaN or outside PHYSICAL_LIMITS."""
-    low, high, low_inclusive = PHYSICAL_LIMITS[name]
-    if isinstance(value, Tensor):
-        if not value.is_floating_point() or value.dim() > 1:
-            raise ValueError(f"{name}: expected a float or a floating (B,) tensor, got {value.dtype} {tuple(value.shape)}")
-        v = value.detach()
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        v = torch.tensor(float(value), dtype=torch.float64)
-    else:
-        raise TypeError(f"{name}: expected a float or a (B,) tensor, got {type(value).__name__}")
-    if torch.isnan(v).any():
-        raise ValueError(f"{name}: expected a number, got NaN")
-    above = v > low if not low_inclusive else v >= low
-    finite_ok = torch.isfinite(v) | ((v == math.inf) & (name == "lifetime"))  # lifetime = inf: no attachment
-    if not (above & (v <= high) & finite_ok).all():
-        bracket = "[" if low_inclusive else "("
-        raise ValueError(f"{name}: expected values in {bracket}{low}, {high}], got min {v.min().item()}, "
-                         f"max {v.max().item()}")
+__all__ = ["Interval", "Parameter", "TABLE", "PARAMETERS", "NOMINAL", "RANGES", "RECOMBINATION_MODELS",
+           "used_parameters", "DetectorParams", "DriftGeometry", "ReadoutConfig"]
 
 
 @dataclass(frozen=True)
-class DetectorParams:
-    """Detector conditions: each a float (all events) or a (B,) tensor (one value per event).
+class Interval:
+    """The values ``low .. high`` a parameter may physically take; each end open or closed
+    (``high = inf`` with ``high_closed`` admits +inf, e.g. an infinite lifetime)."""
 
-    efield kV/cm, lifetime us (``math.inf``: no attachment), diffusion_t / diffusion_l cm^2/us,
-    temperature K, ``recombination`` "birks" (uses birks_a, birks_k) or "box" (box_alpha, box_beta).
-    Validated at construction: ValueError naming the field for NaN or unphysical values."""
+    low: float
+    high: float
+    low_closed: bool = True
+    high_closed: bool = True
 
-    efield: float | Tensor = C.NOMINAL_EFIELD
-    lifetime: float | Tensor = C.NOMINAL_LIFETIME
-    diffusion_t: float | Tensor = C.NOMINAL_DIFFUSION_T
-    diffusion_l: float | Tensor = C.NOMINAL_DIFFUSION_L
-    temperature: float | Tensor = C.NOMINAL_TEMPERATURE
-    recombination: str = "birks"
-    birks_a: float | Tensor = C.BIRKS_A
-    birks_k: float | Tensor = C.BIRKS_K
-    box_alpha: float | Tensor = C.BOX_ALPHA
-    box_beta: float | Tensor = C.BOX_BETA
+    def contains(self, value: Tensor) -> Tensor:
+        """Elementwise bool: ``value`` inside the interval (NaN never is)."""
+        above = value >= self.low if self.low_closed else value > self.low
+        below = value <= self.high if self.high_closed else value < self.high
+        return above & below
+
+    def __str__(self) -> str:
+        return f"{'[' if self.low_closed else '('}{self.low}, {self.high}{']' if self.high_closed else ')'}"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One detector parameter: ``nominal`` value, default ``throw_range`` (low, high) or None if it
+    is not thrown, physical ``limits`` (validation, not the throw range), ``unit`` ("" when
+    dimensionless), a human ``label`` for plot axes, its ``source`` (paper / larnd-sim file and the
+    docs/physics.md section) and ``model``: the recombination model that uses it (None: every model)."""
+
+    name: str
+    nominal: float
+    unit: str
+    limits: Interval
+    throw_range: tuple[float, float] | None
+    label: str
+    source: str
+    model: str | None = None
 
     def __post_init__(self) -> None:
-        if self.recombination not in RECOMBINATION_KEYS:
-            raise ValueError(f"recombination: expected one of {tuple(RECOMBINATION_KEYS)}, got {self.recombination!r}")
-        for name in PHYSICAL_LIMITS:
-            check_physical(name, getattr(self, name))
+        if not self.name.isidentifier():
+            raise ValueError(f"name: expected a Python identifier, got {self.name!r}")
+        self.check(self.nominal, f"{self.name} nominal")
+        if self.throw_range is not None:
+            low, high = self.throw_range
+            if not low <= high:
+                raise ValueError(f"{self.name}: throw_range expected low <= high, got {self.throw_range}")
+            self.check(torch.tensor([low, high], dtype=torch.float64), f"{self.name} throw_range")
+
+    @property
+    def axis_label(self) -> str:
+        """``label (unit)``, or ``label`` when dimensionless: for plot axes and tables."""
+        return f"{self.label} ({self.unit})" if self.unit else self.label
+
+    def check(self, value: float | Tensor, argument: str | None = None) -> None:
+        """ValueError naming ``argument`` (default: the parameter's name) when ``value`` (a number,
+        or a float tensor of at most one dimension, one value per event) is NaN or outside
+        :attr:`limits`."""
+        name = self.name if argument is None else argument
+        if isinstance(value, Tensor):
+            if not value.is_floating_point() or value.dim() > 1:
+                raise ValueError(f"{name}: expected a float or a floating (B,) tensor, got {value.dtype} "
+                                 f"{tuple(value.shape)}")
+            v = value.detach()
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            v = torch.tensor(float(value), dtype=torch.float64)
+        else:
+            raise TypeError(f"{name}: expected a float or a (B,) tensor, got {type(value).__name__}")
+        if v.numel() == 0:
+            return
+        if torch.isnan(v).any():
+            raise ValueError(f"{name}: expected a number, got NaN")
+        if not self.limits.contains(v).all():
+            raise ValueError(f"{name}: expected values in {self.limits} {self.unit}".rstrip()
+                             + f", got min {v.min().item()}, max {v.max().item()}")
+
+
+_RANGES = "throw range: arXiv:2309.04639 and the seed study (docs/physics.md section 1.1)"
+
+TABLE: tuple[Parameter, ...] = (
+    Parameter("efield", 0.50, "kV/cm", Interval(0.05, 5.0), (0.45, 0.55), "drift field",
+              "larnd-sim consts/detector.py E_FIELD; limits: range of the Li et al. mobility fit "
+              f"(docs/physics.md section 1.3); {_RANGES}"),
+    Parameter("lifetime", 2200.0, "us", Interval(0.0, math.inf, low_closed=False), (500.0, 5000.0),
+              "electron lifetime", "larnd-sim consts/detector.py ELECTRON_LIFETIME; inf: no attachment "
+              f"(docs/physics.md section 1.4); {_RANGES}"),
+    Parameter("diffusion_t", 8.8e-6, "cm^2/us", Interval(0.0, math.inf, high_closed=False), (4e-6, 14e-6),
+              "transverse diffusion D_T",
+              f"larnd-sim consts/detector.py TRAN_DIFF (docs/physics.md section 1.5); {_RANGES}"),
+    Parameter("diffusion_l", 4.0e-6, "cm^2/us", Interval(0.0, math.inf, high_closed=False), (2e-6, 9e-6),
+              "longitudinal diffusion D_L",
+              f"larnd-sim consts/detector.py LONG_DIFF (docs/physics.md section 1.5); {_RANGES}"),
+    Parameter("temperature", 87.17, "K", Interval(83.8, 150.7), None, "LAr temperature",
+              "larnd-sim consts/detector.py TEMPERATURE; limits: liquid argon between the triple and the "
+              "critical point (NIST Chemistry WebBook, argon; docs/physics.md section 1.3); not thrown"),
+    Parameter("birks_a", 0.800, "", Interval(0.0, 1.0, low_closed=False), (0.78, 0.88), "Birks A_b",
+              "Amoruso et al., NIM A 523 (2004) 275; larnd-sim consts/physics.py BIRKS_Ab; a surviving "
+              f"fraction, so at most 1 (docs/physics.md section 1.2); {_RANGES}", model="birks"),
+    Parameter("birks_k", 0.0486, "(kV/cm)(g/cm^2)/MeV", Interval(0.0, math.inf, high_closed=False), (0.04, 0.07),
+              "Birks k_b", "Amoruso et al., NIM A 523 (2004) 275; larnd-sim consts/physics.py BIRKS_kb "
+              f"(docs/physics.md section 1.2); {_RANGES}", model="birks"),
+    Parameter("box_alpha", 0.93, "", Interval(0.0, 1.0, low_closed=False), (0.85, 1.0), "Box alpha",
+              "Baller, JINST 8 (2013) P08005; larnd-sim consts/physics.py BOX_ALPHA; at most 1, so that "
+              "R = ln(alpha + xi) / xi <= 1 for every xi >= 0 without clipping (docs/physics.md section 1.2); "
+              f"{_RANGES}, its upper edge 1.1 cut to 1.0", model="box"),
+    Parameter("box_beta", 0.207, "(kV/cm)(g/cm^2)/MeV", Interval(0.0, math.inf, False, False), (0.18, 0.22),
+              "Box beta", "Baller, JINST 8 (2013) P08005; larnd-sim consts/physics.py BOX_BETA "
+              f"(docs/physics.md section 1.2); {_RANGES}", model="box"),
+)
+
+PARAMETERS: Mapping[str, Parameter] = MappingProxyType({p.name: p for p in TABLE})
+NOMINAL: Mapping[str, float] = MappingProxyType({p.name: p.nominal for p in TABLE})
+RANGES: Mapping[str, tuple[float, float]] = MappingProxyType(
+    {p.name: p.throw_range for p in TABLE if p.throw_range is not None})
+RECOMBINATION_MODELS: tuple[str, ...] = tuple(dict.fromkeys(p.model for p in TABLE if p.model is not None))
+
+
+def used_parameters(recombination: str) -> tuple[str, ...]:
+    """Names of the parameters the response uses with the ``recombination`` model, table order."""
+    if recombination not in RECOMBINATION_MODELS:
+        raise ValueError(f"recombination: expected one of {RECOMBINATION_MODELS}, got {recombination!r}")
+    return tuple(p.name for p in TABLE if p.model in (None, recombination))
+
+
+class _DetectorParamsMethods:
+    """The methods of :class:`DetectorParams` (its fields come from :data:`TABLE`)."""
+
+    recombination: str
+
+    def __post_init__(self) -> None:
+        used_parameters(self.recombination)  # validates the model name
+        for p in TABLE:
+            p.check(getattr(self, p.name))
 
     @classmethod
     def nominal(cls, recombination: str = "birks") -> "DetectorParams":
-        """The nominal detector (physics.md section 1)."""
+        """The nominal detector (every parameter at :attr:`Parameter.nominal`)."""
         return cls(recombination=recombination)
 
     @property
     def keys(self) -> tuple[str, ...]:
-        """Names of the parameters the response uses (the model's two recombination constants)."""
-        return ("efield", "lifetime", "diffusion_t", "diffusion_l", "temperature") + RECOMBINATION_KEYS[self.recombination]
+        """Names of the parameters the response uses (:func:`used_parameters` of the model)."""
+        return used_parameters(self.recombination)
 
     def as_tensors(self, num_events: int, device: torch.device, dtype: torch.dtype) -> dict[str, Tensor]:
         """The used parameters as (B,) tensors on ``device`` in ``dtype`` (floats are broadcast)."""
@@ -126,8 +180,22 @@ class DetectorParams:
             out[name] = value.expand(num_events).clone()
         return out
 
-    def replace(self, **changes) -> "DetectorParams":
+    def replace(self, **changes: float | Tensor | str) -> "DetectorParams":
+        """A copy with ``changes`` (validated)."""
         return dataclasses.replace(self, **changes)
+
+
+DetectorParams = dataclasses.make_dataclass(
+    "DetectorParams",
+    [(p.name, "float | Tensor", dataclasses.field(default=p.nominal)) for p in TABLE]
+    + [("recombination", str, dataclasses.field(default="birks"))],
+    bases=(_DetectorParamsMethods,), frozen=True)
+DetectorParams.__module__ = __name__
+DetectorParams.__doc__ = (
+    "Detector conditions: one field per :data:`TABLE` entry (default its nominal), each a float (all "
+    "events) or a (B,) tensor (one value per event), units as in the table; ``recombination`` names "
+    f"the model ({', '.join(RECOMBINATION_MODELS)}), whose constants the response uses. Validated at "
+    "construction: ValueError naming the field for NaN or values outside the physical limits.")
 
 
 @dataclass(frozen=True)
@@ -135,15 +203,18 @@ class DriftGeometry:
     """Where charge drifts: positions along ``drift_axis`` (0, 1, 2 = x, y, z) must lie between the
     anode plane at ``anode`` (cm) and the cathode at ``anode + direction * max_drift`` (cm).
 
-    ``field_changes_velocity``: if True a thrown field changes the drift velocity, and positions
-    along the drift axis are reconstructed with the nominal velocity (so they stretch or shrink);
-    if False (larnd-sim's default) the field only enters recombination."""
+    ``field_changes_velocity``: True (the default, as larnd-sim, which always derives the drift
+    velocity from the field and the temperature: consts/detector.py, V_DRIFT = E_FIELD *
+    electron_mobility(E_FIELD, TEMPERATURE)) makes the field set the drift velocity, positions along
+    the drift axis being reconstructed with the nominal field's velocity, so a field throw stretches
+    or shrinks the event along the drift axis (docs/physics.md section 1.3); False keeps the nominal
+    velocity, so the field only enters recombination."""
 
     drift_axis: int = 2
     anode: float = 0.0
     max_drift: float = C.MAX_DRIFT_NDLAR
     direction: int = 1
-    field_changes_velocity: bool = False
+    field_changes_velocity: bool = True
 
     def __post_init__(self) -> None:
         if self.drift_axis not in (0, 1, 2) or isinstance(self.drift_axis, bool):
@@ -162,7 +233,7 @@ class ReadoutConfig:
     """Voxel readout: cubic (or per-axis) ``pitch`` in cm (ND-LAr 3.8 mm) on a grid starting at
     ``origin`` (cm), per-voxel Gaussian ``noise`` RMS and ``threshold`` in electrons. The drift
     coordinate is binned at the same pitch (larnd-sim samples time at 0.1 us, ~0.016 cm: finer,
-    but cubic voxels are what the encoders take)."""
+    but cubic voxels are what the encoders take; docs/physics.md section 1.6)."""
 
     pitch: float | Sequence[float] = C.PIXEL_PITCH
     threshold: float = C.READOUT_THRESHOLD

@@ -16,3 +16,11 @@ def test_readme_example_runs(tmp_path, monkeypatch):
     exec(compile(code, "README.md", "exec"), namespace)
     assert namespace["view"].feature_names == ("charge",)
     assert namespace["params"][0]["lifetime"].shape == (10,)
+
+
+def test_readme_custom_transform_example_runs_and_passes_check_transform():
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    code = next(b for b in blocks if "check_transform(ScaleCoords" in b)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    assert namespace["out"].num_events == 3 and namespace["params"]["factor"].shape == (3,)

@@ -14,7 +14,7 @@ def translate(coords: Tensor, batch: Tensor, shift: Tensor) -> Tensor:
     """Shift every point of event b by ``shift[b]``.
 
     coords (N, D), batch (N,) int64, shift (B, D) in the coords' units."""
-    return coords + to_points(shift, batch)
+    return to_points(shift, batch).add_(coords)  # the gathered shifts are the output buffer
 
 
 def rotate(coords: Tensor, batch: Tensor, matrices: Tensor, centres: Tensor) -> Tensor:
@@ -25,15 +25,21 @@ def rotate(coords: Tensor, batch: Tensor, matrices: Tensor, centres: Tensor) -> 
 
     Row by row, x'_i = sum_j R_ij (x_j - c_j) + c_i summed in order j = 0, 1, ..., with one (N,)
     gather per matrix entry, rather than a batched matmul of gathered (N, D, D) matrices: no such
-    copy, and bit-identical to torch's CPU ``bmm`` on the bench workloads (float32 and float64)."""
+    copy, and bit-identical to torch's CPU ``bmm`` on the bench workloads (float32 and float64).
+    Differentiable in ``coords``, ``matrices`` and ``centres``: when autograd records, each row is
+    written by an indexed copy (``out=`` writes are not differentiable), else in place."""
     c = to_points(centres, batch)
     d = coords - c
     out = torch.empty_like(d)
+    record = torch.is_grad_enabled() and (coords.requires_grad or matrices.requires_grad or centres.requires_grad)
     for i in range(d.shape[1]):
-        row = to_points(matrices[:, i, 0], batch).mul_(d[:, 0])
+        row = to_points(matrices[:, i, 0], batch).mul_(d[:, 0])  # in place on fresh gathers: autograd-safe
         for j in range(1, d.shape[1]):
             row += to_points(matrices[:, i, j], batch).mul_(d[:, j])
-        torch.add(row, c[:, i], out=out[:, i])
+        if record:
+            out[:, i] = row + c[:, i]
+        else:
+            torch.add(row, c[:, i], out=out[:, i])
     return out
 
 
@@ -52,3 +58,24 @@ def inside_sphere(coords: Tensor, batch: Tensor, centres: Tensor, radii: Tensor)
     """(N,) bool: the point lies strictly inside the ball of event b, |x - centres[b]| < radii[b].
     centres (B, D), radii (B,), coords' units."""
     return torch.linalg.vector_norm(coords - to_points(centres, batch), dim=1) < to_points(radii, batch)
+
+
+def affine(coords: Tensor, batch: Tensor, matrices: Tensor, offsets: Tensor) -> Tensor:
+    """Map every point of event b by x' = A_b x + t_b: coords (N, D), batch (N,) int64, matrices
+    (B, D, D), offsets (B, D) in the coords' units.
+
+    One gather of each event's D (D + 1) coefficients to its points, then x' = t + sum_j A[:, j] x_j
+    accumulated in place, column j of A times coordinate j at a time (no (N, D, D) product, no other
+    (N, D) temporaries); autograd flows through it."""
+    B, D = offsets.shape
+    coefficients = torch.cat([matrices.transpose(1, 2).reshape(B, D * D), offsets], dim=1).index_select(0, batch)
+    out = torch.addcmul(coefficients[:, D * D:], coefficients[:, :D], coords[:, :1])
+    for j in range(1, D):
+        out.addcmul_(coefficients[:, j * D:(j + 1) * D], coords[:, j:j + 1])
+    return out
+
+
+def rotation_offsets(matrices: Tensor, centres: Tensor) -> Tensor:
+    """(B, D) offsets t_b = c_b - R_b c_b, so that :func:`affine` with ``matrices`` R turns each event
+    about its centre c: R x + t = R (x - c) + c."""
+    return centres - torch.einsum("bij,bj->bi", matrices, centres)

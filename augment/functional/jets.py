@@ -14,10 +14,11 @@ import torch
 from torch import Tensor
 
 from augment.functional.energy import scale_features
-from augment.functional.reduce import event_offsets, event_sum, to_points
+from augment.functional.reduce import accumulation_dtype, event_min_max, event_offsets, event_sum, to_points
 
 __all__ = ["wrap_phi", "jet_four_momentum", "jet_axis", "centre_jets", "normalise_pt", "sort_within_events",
-           "rank_within_events", "keep_hardest", "collinear_split", "soft_smear"]
+           "rank_within_events", "keep_hardest", "collinear_split", "soft_smear", "jet_translation_bounds",
+           "fill_splits"]
 
 
 def wrap_phi(phi: Tensor) -> Tensor:
@@ -46,12 +47,14 @@ def jet_axis(coords: Tensor, feats: Tensor, batch: Tensor, num_events: int) -> T
     unit vectors (cos phi, sin phi), so jets across phi = +-pi get an axis near +-pi (not 0).
     Events without points or with zero total pT get the axis (0, 0)."""
     pt, eta, phi = feats[:, 0], coords[:, 0], coords[:, 1]
+    acc = accumulation_dtype(torch.promote_types(coords.dtype, feats.dtype))  # half: sums, ratios in float32
+    pt, eta, phi = pt.to(acc), eta.to(acc), phi.to(acc)
     sums = event_sum(torch.stack([pt, pt * eta, pt * torch.cos(phi), pt * torch.sin(phi)], dim=1),
-                       batch, num_events)
+                     batch, num_events)
     # pT >= 0, so a zero pT sum means a zero numerator: clamping the divisor gives 0.
     eta_axis = sums[:, 1] / sums[:, 0].clamp_min(torch.finfo(sums.dtype).tiny)
     phi_axis = torch.atan2(sums[:, 3], sums[:, 2])
-    return torch.stack([eta_axis, phi_axis], dim=1)
+    return torch.stack([eta_axis, phi_axis], dim=1).to(coords.dtype)
 
 
 def centre_jets(coords: Tensor, feats: Tensor, batch: Tensor, num_events: int) -> Tensor:
@@ -64,10 +67,10 @@ def centre_jets(coords: Tensor, feats: Tensor, batch: Tensor, num_events: int) -
 def normalise_pt(feats: Tensor, batch: Tensor, num_events: int) -> Tensor:
     """(N, C) feats with column 0 (pT) divided by the jet's summed pT (other columns copied).
 
-    Events with zero total pT keep pT = 0."""
-    total = event_sum(feats[:, 0], batch, num_events)
+    Events with zero total pT keep pT = 0. Half-precision pT is summed and divided in float32."""
+    total = event_sum(feats[:, 0], batch, num_events, accumulation_dtype(feats.dtype))  # float32 for half
     out = feats.clone()
-    out[:, 0] = feats[:, 0] / to_points(total.clamp_min(torch.finfo(total.dtype).tiny), batch)
+    out[:, 0] = (feats[:, 0] / to_points(total.clamp_min(torch.finfo(total.dtype).tiny), batch)).to(feats.dtype)
     return out
 
 
@@ -130,3 +133,31 @@ def soft_smear(coords: Tensor, feats: Tensor, noise: Tensor, scale: float, pt_mi
     width = scale / feats[:, 0].clamp_min(pt_min)
     moved = coords + noise * width[:, None]
     return torch.stack([moved[:, 0], wrap_phi(moved[:, 1])], dim=1)
+
+
+def jet_translation_bounds(coords: Tensor, feats: Tensor, batch: Tensor, num_events: int,
+                           width: float | Tensor) -> tuple[Tensor, Tensor]:
+    """(B, 2) low and high ends of JetCLR's per-jet translation range in (eta, phi).
+
+    eta: U[-w ptp_eta, +w ptp_eta] with ptp the jet's peak-to-peak extent (max - min) over its
+    constituents with pT > 0 and w = ``width`` (one number, or a (2,) tensor: one per axis); phi
+    likewise, narrowed so that the shifted phi of every such constituent stays inside [-pi, pi]
+    (JetCLR, github.com/bmdillon/JetCLR, scripts/modules/jet_augs.py, ``translate_jets``). Jets
+    without a pT > 0 constituent get (0, 0)."""
+    low, high = event_min_max(coords, batch, num_events, feats[:, 0] > 0)
+    ptp = high - low
+    lower, upper = -width * ptp, width * ptp
+    lower[:, 1] = torch.maximum(lower[:, 1], -math.pi - low[:, 1]).clamp_max(0)
+    upper[:, 1] = torch.minimum(upper[:, 1], math.pi - high[:, 1]).clamp_min(0)
+    return lower, upper
+
+
+def fill_splits(key: Tensor, batch: Tensor, num_events: int, target: int) -> Tensor:
+    """(N,) bool: which constituents to split so that each jet of n constituents grows towards
+    ``target``: the min(target - n, n) (at least 0) with the smallest ``key`` (N,) of their jet,
+    each split once (JetCLR's ``collinear_fill_jets`` fills the free zero-padded slots up to
+    nconstit = 50 this way; github.com/bmdillon/JetCLR, scripts/modules/jet_augs.py).
+    Uniform random keys choose uniformly without replacement."""
+    counts = torch.bincount(batch, minlength=num_events)
+    splits = torch.minimum(target - counts, counts).clamp_min(0)
+    return rank_within_events(key, batch, num_events) < to_points(splits, batch)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from augment.functional.reduce import event_sum, to_points
+from augment.functional.reduce import event_offsets, to_points
 
 __all__ = ["select_points", "keep_one_per_event", "restore_emptied"]
 
@@ -16,17 +16,29 @@ def select_points(coords: Tensor, feats: Tensor, batch: Tensor, keep: Tensor) ->
     return coords.index_select(0, rows), feats.index_select(0, rows), batch.index_select(0, rows)
 
 
+def _kept_per_event(keep: Tensor, offsets: Tensor) -> Tensor:
+    """(B,) int64: how many points of each event ``keep`` (N,) bool keeps, for events at rows
+    ``offsets`` (B + 1,): a running count read at each event's boundaries (one pass, no scatter)."""
+    if keep.shape[0] == 0:
+        return offsets.new_zeros(offsets.shape[0] - 1)
+    running = keep.cumsum(0, dtype=torch.int32)  # int32: half the memory; exact below 2^31 points
+    at = running.index_select(0, (offsets - 1).clamp_min(0)) * (offsets > 0)
+    return at.diff().long()
+
+
 def _emptied(keep: Tensor, batch: Tensor, num_events: int) -> Tensor:
     """(N,) bool: the point's event has points but ``keep`` keeps none of them."""
-    return to_points(event_sum(keep.to(torch.int64), batch, num_events) == 0, batch)
+    return to_points(_kept_per_event(keep, event_offsets(batch, num_events)) == 0, batch)
 
 
 def keep_one_per_event(keep: Tensor, batch: Tensor, key: Tensor, num_events: int) -> Tensor:
     """``keep`` plus, in each non-empty event where it keeps no point, the point with the
     highest ``key`` (N,) (the first such point on ties)."""
-    emptied = _emptied(keep, batch, num_events)
-    if not bool(emptied.any()):  # the common case: no event to refill
-        return keep
+    offsets = event_offsets(batch, num_events)
+    kept = _kept_per_event(keep, offsets)
+    if not bool(((kept == 0) & (offsets.diff() > 0)).any()):
+        return keep  # the common case, decided on (B,) values: no event to refill
+    emptied = to_points(kept == 0, batch)
     n = key.shape[0]
     best = key.new_full((num_events,), -torch.inf).scatter_reduce(0, batch, key, "amax")
     index = torch.arange(n, device=key.device)

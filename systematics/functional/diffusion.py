@@ -1,31 +1,151 @@
-"""Diffusion kernel: each deposit's charge is spread over k sub-deposits."""
+"""Diffusion kernels: the Gaussian charge cloud of each deposit, integrated over the voxel grid.
+
+A deposit is a POINT at its step's midpoint: the deposits carry (x, y, z, dE, dx) and no step
+direction, so the segment cannot be placed; the 0.3 cm steps of the gun are shorter than the
+0.38 cm pitch (docs/physics.md section 1.5 gives the size of this approximation). Its charge drifts
+as a Gaussian cloud of widths sigma_L = sqrt(2 D_L t) along the drift axis and sigma_T =
+sqrt(2 D_T t) across (larnd-sim drifting.py; docs/physics.md section 1.5).
+"""
 
 from __future__ import annotations
 
+import math
+from typing import NamedTuple, Sequence
+
+import torch
 from torch import Tensor
 
-__all__ = ["diffuse"]
+from systematics.functional.readout import Voxels, collect_voxels
+
+__all__ = ["diffusion_sigma", "AxisShares", "axis_shares", "GridShares", "expand_shares", "grid_charge",
+           "diffuse_onto_grid", "sample_diffusion", "DEFAULT_NSIGMA"]
+
+DEFAULT_NSIGMA = 3.0  # clouds are cut at 3 sigma per axis (0.27% of the charge per axis, given back by renormalising)
 
 
-def diffuse(coords: Tensor, charge: Tensor, batch: Tensor, t: Tensor, diffusion_l: Tensor, diffusion_t: Tensor,
-            offsets: Tensor, drift_axis: int = 2) -> tuple[Tensor, Tensor, Tensor]:
-    """Split each deposit into k sub-deposits carrying charge / k each, placed at
-    ``coords + offsets * sigma`` with sigma_L = sqrt(2 D_L t) along ``drift_axis`` and
-    sigma_T = sqrt(2 D_T t) on the other axes (physics.md section 1; larnd-sim drifting.py).
+def diffusion_sigma(t: Tensor, diffusion_l: Tensor, diffusion_t: Tensor, drift_axis: int = 2) -> Tensor:
+    """(N, 3) Gaussian widths in cm: sqrt(2 D_L t) on ``drift_axis``, sqrt(2 D_T t) on the two others.
 
-    coords (N, 3) cm, charge (N,) electrons, batch (N,) int64, t (N,) us, diffusion_l and
-    diffusion_t (N,) cm^2/us, offsets (N, k, 3) standard normals (drawn by the caller, so replay is
-    exact). Returns coords (N k, 3), charge (N k,), batch (N k,): sub-deposits of one deposit are
-    consecutive, so batch stays sorted. The summed charge is conserved up to rounding; zero
-    diffusion leaves every sub-deposit at its deposit's position."""
-    if offsets.dim() != 3 or offsets.shape[0] != coords.shape[0] or offsets.shape[1] < 1 \
-            or offsets.shape[2] != coords.shape[1]:
-        raise ValueError(f"offsets: expected shape ({coords.shape[0]}, k, {coords.shape[1]}), got {tuple(offsets.shape)} (k >= 1)")
-    n, k = offsets.shape[0], offsets.shape[1]
-    sigma_t = (2 * diffusion_t * t).sqrt()
-    sigma = sigma_t[:, None].expand(n, coords.shape[1]).clone()
+    t (N,) drift time in us; diffusion_l, diffusion_t (N,) cm^2/us."""
+    sigma = (2 * diffusion_t * t).sqrt()[:, None].repeat(1, 3)
     sigma[:, drift_axis] = (2 * diffusion_l * t).sqrt()
-    new_coords = (coords[:, None, :] + offsets * sigma[:, None, :]).reshape(n * k, coords.shape[1])
-    new_charge = (charge / k)[:, None].expand(n, k).reshape(n * k)
-    new_batch = batch[:, None].expand(n, k).reshape(n * k)
-    return new_coords, new_charge, new_batch
+    return sigma
+
+
+class GridShares(NamedTuple):
+    deposit: Tensor  # (M,) int64: row of the deposit each share comes from (non-decreasing)
+    voxel: Tensor  # (M, 3) int64: voxel index floor((x - origin) / pitch) of the share
+    weight: Tensor  # (M,) fraction of the deposit's charge; sums to 1 per deposit (to rounding)
+
+
+class AxisShares(NamedTuple):
+    first: Tensor  # (N, 3) int64: first voxel index the cloud covers, per axis
+    count: Tensor  # (N, 3) int64: number of voxels it covers, per axis (>= 1)
+    mass: Tensor  # (N, 3, K): charge fraction in each of them (zero-padded to K), summing to 1 per axis
+
+
+def axis_shares(centres: Tensor, sigma: Tensor, pitch: float | Sequence[float],
+                origin: Sequence[float] = (0.0, 0.0, 0.0), nsigma: float = DEFAULT_NSIGMA) -> AxisShares:
+    """Per deposit and axis, the voxels its cloud (cut at ``nsigma``) covers and their fractions:
+    Phi((x_hi - c) / sigma) - Phi((x_lo - c) / sigma) over each voxel's edges x_lo, x_hi (clipped to
+    the cut), renormalised to 1 per axis (docs/physics.md section 1.5). centres (N, 3) cm, sigma
+    (N, 3) cm >= 0, grid of ``pitch`` cm from ``origin`` cm. A width of 0 puts everything into the
+    voxel floor((c - origin) / pitch). One host sync (K, the widest cloud)."""
+    if not nsigma > 0:
+        raise ValueError(f"nsigma: expected a number of sigma > 0, got {nsigma!r}")
+    pitch_t = torch.as_tensor(pitch, dtype=centres.dtype, device=centres.device)
+    origin_t = torch.as_tensor(origin, dtype=centres.dtype, device=centres.device)
+    u, s = (centres - origin_t) / pitch_t, sigma / pitch_t  # voxel units
+    low, high = u - nsigma * s, u + nsigma * s
+    first = torch.floor(low).to(torch.int64)
+    count = torch.floor(high).to(torch.int64) - first + 1
+    K = int(count.max()) if count.numel() else 1
+    j = torch.arange(K, device=u.device)
+    edge = (first[..., None] + j).to(u.dtype)  # (N, 3, K) lower voxel edges
+    a = torch.maximum(edge, low[..., None])
+    b = torch.minimum(edge + 1, high[..., None])
+    point = s == 0
+    safe = torch.where(point, torch.ones_like(s), s)[..., None]
+    mass = torch.special.ndtr((b - u[..., None]) / safe) - torch.special.ndtr((a - u[..., None]) / safe)
+    mass = torch.where(point[..., None], (j == 0).to(u.dtype), mass)
+    mass = torch.where(j < count[..., None], mass.clamp_min(0), torch.zeros_like(mass))
+    return AxisShares(first, count, mass / mass.sum(-1, keepdim=True))
+
+
+def _expand(shares: AxisShares) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+    """(deposit, ix, iy, iz, weight), each (M,): every voxel of the product of each deposit's axis
+    ranges, as offsets from its first voxel, and the product of the axis fractions. One host sync."""
+    first, count, mass = shares
+    n = count.prod(1)
+    M = int(n.sum())
+    K = mass.shape[-1]
+    deposit = torch.repeat_interleave(torch.arange(len(n), device=n.device), n, output_size=M)
+    rank = torch.arange(M, device=n.device) - (torch.cumsum(n, 0) - n).index_select(0, deposit)
+    cz = count[:, 2].index_select(0, deposit)
+    iz = rank % cz
+    rank = rank // cz
+    cy = count[:, 1].index_select(0, deposit)
+    iy = rank % cy
+    ix = rank // cy
+    del rank, cz, cy
+    base = deposit * (3 * K)  # mass (N, 3, K) flattened: row (deposit, axis), column the voxel
+    flat = mass.reshape(-1)
+    weight = flat.index_select(0, base + ix) * flat.index_select(0, base + K + iy) \
+        * flat.index_select(0, base + 2 * K + iz)
+    return deposit, ix, iy, iz, weight
+
+
+def expand_shares(shares: AxisShares) -> GridShares:
+    """The 3-D shares: for each deposit, every voxel of the product of its axis ranges, with the
+    product of the axis fractions as weight."""
+    deposit, ix, iy, iz, weight = _expand(shares)
+    return GridShares(deposit, shares.first.index_select(0, deposit) + torch.stack([ix, iy, iz], 1), weight)
+
+
+def grid_charge(shares: AxisShares, charge: Tensor, batch: Tensor, num_events: int) -> Voxels:
+    """The charge (N,) electrons of deposits of events ``batch`` (N,) summed per (event, voxel)
+    over their shares: :func:`expand_shares` then :func:`collect_voxels`, the same result, without
+    materialising the (M, 3) voxel indices: each share's (event, voxel) is packed into one int64 key
+    on the fly (mixed radix over the spans of this batch), summed per unique key and unpacked."""
+    first, count = shares.first, shares.count
+    if len(first) == 0:
+        return collect_voxels(first, charge, batch, num_events)
+    low = first.min(0).values
+    span = ((first + count).max(0).values - low).tolist()  # host sync
+    if math.prod(span) * num_events >= 2 ** 62:  # keys would overflow: the unfused path
+        grid = expand_shares(shares)
+        return collect_voxels(grid.voxel, charge.index_select(0, grid.deposit) * grid.weight,
+                              batch.index_select(0, grid.deposit), num_events)
+    sy, sx = span[2], span[1] * span[2]
+    se = span[0] * sx
+    rel = first - low
+    base = batch * se + rel[:, 0] * sx + rel[:, 1] * sy + rel[:, 2]  # (N,) key of each deposit's first voxel
+    deposit, ix, iy, iz, weight = _expand(shares)
+    key = base.index_select(0, deposit) + ix * sx + iy * sy + iz
+    del ix, iy, iz
+    unique, inverse = torch.unique(key, sorted=True, return_inverse=True)
+    q = charge.new_zeros(len(unique)).index_add_(0, inverse, charge.index_select(0, deposit) * weight)
+    event, rest = unique // se, unique % se
+    voxel = torch.stack([rest // sx, (rest % sx) // sy, rest % sy], 1) + low
+    return Voxels(voxel, q, event, torch.zeros(num_events, dtype=torch.int64, device=charge.device))
+
+
+def diffuse_onto_grid(centres: Tensor, sigma: Tensor, pitch: float | Sequence[float],
+                      origin: Sequence[float] = (0.0, 0.0, 0.0), nsigma: float = DEFAULT_NSIGMA) -> GridShares:
+    """Share each deposit's charge over the voxels its Gaussian cloud covers, analytically:
+    :func:`axis_shares` then :func:`expand_shares`. The fraction in voxel (i, j, k) is the product
+    over the axes of the Gaussian's mass inside the voxel's edges, the cloud cut at ``nsigma``
+    sigma per axis and renormalised, so the charge is conserved exactly up to rounding and the
+    result is deterministic; sigma = 0 is plain voxelisation (indices floor((x - origin) / pitch),
+    as :meth:`augment.Events.voxelize`)."""
+    return expand_shares(axis_shares(centres, sigma, pitch, origin, nsigma))
+
+
+def sample_diffusion(centres: Tensor, sigma: Tensor, offsets: Tensor) -> Tensor:
+    """Random copies of each deposit: (N k, 3) positions ``centres + offsets * sigma`` (cm), the k
+    copies of a deposit consecutive; ``offsets`` (N, k, 3) standard normals. Each copy carries
+    1 / k of the charge. The former response's method, kept as the reference that
+    :func:`diffuse_onto_grid` must equal as k -> infinity (tests) and as the bench's baseline."""
+    if offsets.dim() != 3 or offsets.shape[0] != centres.shape[0] or offsets.shape[2] != 3 or offsets.shape[1] < 1:
+        raise ValueError(f"offsets: expected shape ({centres.shape[0]}, k, 3) with k >= 1, got {tuple(offsets.shape)}")
+    return (centres[:, None, :] + offsets * sigma[:, None, :]).reshape(-1, 3)

@@ -31,7 +31,7 @@ def drift_velocity(efield: Tensor, temperature: Tensor) -> Tensor:
     """Electron drift velocity v = mu E in cm/us (field kV/cm, temperature K).
 
     mu (cm^2/V/s) * E (kV/cm * 1e3 V/kV) gives cm/s; * 1e-6 s/us gives cm/us
-    (physics.md: 0.1596 cm/us at 0.50 kV/cm, 87.17 K)."""
+    (docs/physics.md section 1.3: 0.1596 cm/us at 0.50 kV/cm, 87.17 K)."""
     return electron_mobility(efield, temperature) * (efield * 1e3) * 1e-6
 
 

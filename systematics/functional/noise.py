@@ -13,7 +13,10 @@ import math
 import torch
 from torch import Tensor
 
-__all__ = ["hash_normal"]
+__all__ = ["hash_normal", "HASH_NORMAL_MAX"]
+
+# The largest |deviate| hash_normal can return: u1 >= 2^-53, so sqrt(-2 ln u1) <= sqrt(106 ln 2) = 8.57.
+HASH_NORMAL_MAX: float = math.sqrt(-2.0 * math.log(2.0 ** -53))
 
 
 def _signed(x: int) -> int:

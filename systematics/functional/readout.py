@@ -1,4 +1,9 @@
-"""Readout kernel: sum charge in voxels, add per-voxel noise, apply the threshold."""
+"""Readout kernels: sum charge per voxel, then digitise (noise, threshold). Tensors in, tensors out.
+
+The response calls :func:`collect_voxels` then :func:`digitise`; per-channel effects (gain,
+dead or noisy channels) act between the two, on the collected (V,) voxel charges and their
+voxel indices (docs/physics.md section 1.6).
+"""
 
 from __future__ import annotations
 
@@ -7,45 +12,60 @@ from typing import NamedTuple, Sequence
 import torch
 from torch import Tensor
 
-from augment._events import Events
-from systematics import constants as C
-from systematics.functional.noise import hash_normal
+from augment.functional.reduce import unique_rows
+from systematics.functional.noise import HASH_NORMAL_MAX, hash_normal
 
-__all__ = ["readout", "ReadoutResult"]
-
-
-class ReadoutResult(NamedTuple):
-    coords: Tensor  # (M, 3) voxel centres, cm, dtype of the input coords
-    charge: Tensor  # (M,) electrons
-    batch: Tensor  # (M,) int64, sorted
-    dropped: Tensor  # (B,) int64: voxels per event removed by the threshold
+__all__ = ["Voxels", "collect_voxels", "digitise", "voxel_centres"]
 
 
-def readout(coords: Tensor, charge: Tensor, batch: Tensor, num_events: int,
-            pitch: float | Sequence[float] = C.PIXEL_PITCH, threshold: float = C.READOUT_THRESHOLD,
-            noise: float = 0.0, noise_seed: Tensor | None = None,
-            origin: Sequence[float] = (0.0, 0.0, 0.0)) -> ReadoutResult:
-    """Voxelise charge on a grid of ``pitch`` (cm) from ``origin`` (cm) by summing the charge
-    (electrons) of each event's deposits per voxel (:meth:`augment.Events.voxelize`), add Gaussian
-    noise of RMS ``noise`` electrons per voxel, then drop voxels below ``threshold`` electrons.
+class Voxels(NamedTuple):
+    voxel: Tensor  # (V, 3) int64 voxel indices, sorted by event then index
+    charge: Tensor  # (V,) electrons
+    batch: Tensor  # (V,) int64, non-decreasing
+    dropped: Tensor  # (B,) int64: voxels per event removed by the threshold (0 before digitise)
 
-    The noise of a voxel is ``noise * hash_normal(noise_seed[event], voxel index)``, so it is
-    replayable and the same in a batch as for the event alone; ``noise_seed`` is (B,) int64,
-    required when ``noise`` > 0. Defaults: ND-LAr pitch 0.38 cm, threshold 5000 electrons
-    (physics.md section 1), no noise.
-    Dropping is what a threshold does: events may lose all their voxels. Only voxels that received
-    charge exist (no noise-only voxels). Returns voxel centres, charge, batch and the (B,) count of
-    dropped voxels."""
-    ev = Events(coords, charge[:, None], batch, num_events).voxelize(pitch, origin)
-    q = ev.feats[:, 0]
-    if noise > 0:
-        if noise_seed is None or noise_seed.shape != (num_events,) or noise_seed.dtype != torch.int64:
+
+def collect_voxels(voxel: Tensor, charge: Tensor, batch: Tensor, num_events: int) -> Voxels:
+    """Sum the ``charge`` (M,) electrons of the shares at ``voxel`` (M, 3) int64 indices of event
+    ``batch`` (M,) int64 per (event, voxel)."""
+    unique, inverse = unique_rows(torch.cat([batch[:, None], voxel], 1))
+    q = charge.new_zeros(len(unique)).index_add_(0, inverse, charge)
+    return Voxels(unique[:, 1:].contiguous(), q, unique[:, 0].contiguous(),
+                  torch.zeros(num_events, dtype=torch.int64, device=charge.device))
+
+
+def digitise(voxels: Voxels, threshold: float, noise: float | Tensor = 0.0, noise_seed: Tensor | None = None) -> Voxels:
+    """Add Gaussian noise of RMS ``noise`` electrons (a float, or (V,) per voxel, e.g. for noisy
+    channels) and drop voxels below ``threshold`` electrons; ``dropped`` counts them per event.
+
+    The noise of a voxel is ``noise * hash_normal(noise_seed[event], voxel index)``: replayable and
+    the same in a batch as for the event alone; ``noise_seed`` (B,) int64 is required when any
+    noise is > 0. Only voxels that received charge exist (no noise-only voxels). Events may lose
+    all their voxels: that is what a threshold does."""
+    q, B = voxels.charge, len(voxels.dropped)
+    noise_t = torch.as_tensor(noise, dtype=q.dtype, device=q.device)
+    noisy = bool((noise_t > 0).any())
+    dropped = voxels.dropped
+    if noisy:
+        if noise_seed is None or noise_seed.shape != (B,) or noise_seed.dtype != torch.int64:
             got = None if noise_seed is None else f"{noise_seed.dtype} {tuple(noise_seed.shape)}"
-            raise ValueError(f"noise_seed: expected a ({num_events},) int64 tensor when noise > 0, got {got}")
-        q = q + noise * hash_normal(noise_seed[ev.batch], ev.coords).to(q.dtype)
+            raise ValueError(f"noise_seed: expected a ({B},) int64 tensor when noise > 0, got {got}")
+        # Voxels that no noise draw can lift to the threshold are dropped before hashing (exact:
+        # |hash_normal| <= HASH_NORMAL_MAX); the others get their noise.
+        hopeless = q + noise_t * HASH_NORMAL_MAX < threshold
+        dropped = dropped + torch.bincount(voxels.batch[hopeless], minlength=B)
+        live = ~hopeless
+        voxel, batch = voxels.voxel[live], voxels.batch[live]
+        rms = noise_t[live] if noise_t.dim() else noise_t
+        q = q[live] + rms * hash_normal(noise_seed.index_select(0, batch), voxel).to(q.dtype)
+        voxels = Voxels(voxel, q, batch, dropped)
     keep = q >= threshold
-    pitch_t = torch.as_tensor(pitch, dtype=coords.dtype, device=coords.device)
-    origin_t = torch.as_tensor(origin, dtype=coords.dtype, device=coords.device)
-    centres = origin_t + (ev.coords[keep].to(coords.dtype) + 0.5) * pitch_t
-    dropped = torch.bincount(ev.batch[~keep], minlength=num_events)
-    return ReadoutResult(centres, q[keep], ev.batch[keep], dropped)
+    dropped = dropped + torch.bincount(voxels.batch[~keep], minlength=B)
+    return Voxels(voxels.voxel[keep], q[keep], voxels.batch[keep], dropped)
+
+
+def voxel_centres(voxel: Tensor, pitch: float | Sequence[float], origin: Sequence[float], dtype: torch.dtype) -> Tensor:
+    """(V, 3) centres in cm of voxel indices ``voxel`` (V, 3) on the grid of ``pitch`` cm from ``origin`` cm."""
+    pitch_t = torch.as_tensor(pitch, dtype=dtype, device=voxel.device)
+    origin_t = torch.as_tensor(origin, dtype=dtype, device=voxel.device)
+    return origin_t + (voxel.to(dtype) + 0.5) * pitch_t

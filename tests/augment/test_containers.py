@@ -65,5 +65,5 @@ def test_nested_repr_is_indented():
     from augment import Compose, OneOf, Translate
 
     text = repr(Compose([Translate(1.0), OneOf([Translate(2.0)])]))
-    assert text.splitlines() == ["Compose([", "    Translate(p=1.0, max_shift=1.0),", "    OneOf([",
-                                 "        Translate(p=1.0, max_shift=2.0),", "    ]),", "])"]
+    assert text.splitlines() == ["Compose([", "    Translate(p=1.0, max_shift=1.0, relative=False),", "    OneOf([",
+                                 "        Translate(p=1.0, max_shift=2.0, relative=False),", "    ]),", "])"]

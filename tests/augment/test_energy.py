@@ -48,6 +48,13 @@ def test_positive_normal_is_the_truncated_normal():
     assert torch.equal(fixed, torch.full((5,), 1.3))
 
 
+def test_positive_normal_far_from_zero_is_the_normal():
+    # mean = 20 sigma: the truncation is below float64 resolution, so the plain normal is drawn.
+    x = positive_normal((20000,), 1.0, 0.05, torch.Generator().manual_seed(1), torch.device("cpu"), torch.float64)
+    assert (x >= 0).all()
+    assert stats.kstest(x.numpy(), stats.norm(1.0, 0.05).cdf).pvalue > 1e-3
+
+
 def test_local_smear_statistics_and_never_negative():
     ev = Events.from_list([torch.zeros(20000, 3)], [torch.ones(20000, 2)])
     out, params = LocalSmear((1.0, 0.1)).sample_apply(ev, 1)
@@ -74,7 +81,7 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match=r"factor\[1\] \(sigma\): expected a finite number >= 0"):
         EnergyScale((1.0, -0.1), "normal")
     with pytest.raises(ValueError, match=r"factor: expected a \(mean, sigma\) pair"):
-        LocalSmear(0.1)
+        LocalSmear((1.0, 0.1, 0.2))
     with pytest.raises(ValueError, match="columns: expected a feats column index"):
         EnergyScale(columns=[0, 0])
     ev = Events(torch.zeros(2, 3), torch.ones(2, 1), torch.tensor([0, 0]), 1)

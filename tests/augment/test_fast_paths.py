@@ -83,3 +83,30 @@ def test_scale_features_columns_equal_list_index():
     expected = feats.clone()
     expected[:, [0, -1]] = feats[:, [0, -1]] * factors[:, None]
     assert torch.equal(F.scale_features(feats, factors, (0, -1)), expected)
+
+
+@given(st.data(), st.sampled_from([2, 3]), st.sampled_from([torch.float32, torch.float64]))
+def test_affine_equals_per_point_matmul_and_rotation_offsets_turn_about_the_centre(data, dims, dtype):
+    ev = data.draw(events_strategy(dims=dims, dtype=dtype))
+    params = Rotate().sample(ev, 0)
+    R, c = params["matrix"], params["centre"]
+    t = F.rotation_offsets(R, c)
+    reference = torch.bmm(R[ev.batch], ev.coords[:, :, None])[:, :, 0] + t[ev.batch]
+    got = F.affine(ev.coords, ev.batch, R, t)
+    torch.testing.assert_close(got, reference, rtol=0, atol=1000 * torch.finfo(dtype).eps)
+    torch.testing.assert_close(got, F.rotate(ev.coords, ev.batch, R, c), rtol=0, atol=1000 * torch.finfo(dtype).eps)
+
+
+def test_affine_passes_gradients():
+    coords = torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    matrices = torch.tensor([[[0.0, -1.0], [1.0, 0.0]]])
+    out = F.affine(coords, torch.tensor([0, 0]), matrices, torch.tensor([[0.5, 0.0]]))
+    out.sum().backward()
+    assert coords.grad.tolist() == [[1.0, -1.0], [1.0, -1.0]]  # column sums of the matrix
+
+
+@given(events_strategy(), st.integers(0, 2 ** 31 - 1))
+def test_restore_emptied_equals_the_scatter_count(ev, seed):
+    keep = torch.rand(ev.num_points, generator=torch.Generator().manual_seed(seed)) < 0.3
+    kept = F.event_sum(keep.to(torch.int64), ev.batch, ev.num_events)
+    assert torch.equal(F.restore_emptied(keep, ev.batch, ev.num_events), keep | (kept == 0)[ev.batch])

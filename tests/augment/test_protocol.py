@@ -5,8 +5,9 @@ import math
 import pytest
 import torch
 
-from augment import (CentreJets, CollinearSplit, Compose, Cutout, EnergyScale, Events, Jitter, KeepHardest, LocalSmear,
-                     NormalisePT, OneOf, Params, RandomApply, Rotate, SoftSmear, Transform, Translate, VoxelDrop)
+from augment import (CentreJets, CollinearSplit, Compose, Crop, Cutout, ElasticDistortion, EnergyScale, Events,
+                     FeatureDrop, Jitter, KeepHardest, LocalSmear, NormalisePT, OneOf, Params, RandomApply, Reflect,
+                     Rotate, SoftSmear, Transform, Translate, VoxelDrop)
 from augment.testing import assert_events_equal, check_transform
 
 
@@ -40,7 +41,8 @@ class ShiftX(Transform):
 
 
 ALL = [Translate(1.0), Rotate(), Rotate(centre="weighted"), Jitter(0.5), Cutout(3.0), Cutout(5.0, shape="sphere"),
-       EnergyScale(), LocalSmear(), VoxelDrop(0.5), ShiftX()]
+       EnergyScale(), LocalSmear(), VoxelDrop(0.5), ShiftX(), Reflect(), ElasticDistortion(5.0, 1.0), Crop(8.0),
+       FeatureDrop(1)]
 JETS = [CollinearSplit(0.5), SoftSmear(), CentreJets(), NormalisePT(), KeepHardest(2)]
 
 

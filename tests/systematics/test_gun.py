@@ -36,12 +36,12 @@ def shoot(name, kinetic, n, seed=0, **config):
     return np.split(deposits, np.cumsum(counts)[:-1])
 
 
-# --- kernels against physics.md check values and hand-computed numbers ---------------------
+# --- kernels against docs/physics.md section 3 check values and hand-computed numbers ---
 
 def test_bethe_minimum_ionising():
     kinetic = np.logspace(1, 4, 3000)
     dedx = np.array([bethe_dedx(t, MASSES_MEV["mu"]) for t in kinetic])
-    assert dedx.min() == pytest.approx(2.105, rel=0.01)  # physics.md: minimum ionising ~2.105 MeV/cm
+    assert dedx.min() == pytest.approx(2.105, rel=0.01)  # docs/physics.md section 3: minimum ionising ~2.105 MeV/cm
     beta_gamma = np.sqrt((1 + kinetic[dedx.argmin()] / MASSES_MEV["mu"]) ** 2 - 1)
     assert 3.0 < beta_gamma < 4.0  # the minimum sits at beta gamma ~ 3.5 (PDG)
 

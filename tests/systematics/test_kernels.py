@@ -12,7 +12,7 @@ D64 = dict(dtype=torch.float64)
 
 
 def test_drift_velocity_check_values():
-    # physics.md section 1: 0.1513 / 0.1596 / 0.1673 cm/us at 0.45 / 0.50 / 0.55 kV/cm, 87.17 K.
+    # docs/physics.md section 1.3: 0.1513 / 0.1596 / 0.1673 cm/us at 0.45 / 0.50 / 0.55 kV/cm, 87.17 K.
     v = F.drift_velocity(torch.tensor([0.45, 0.50, 0.55], **D64), torch.tensor(87.17, **D64))
     torch.testing.assert_close(v, torch.tensor([0.1513, 0.1596, 0.1673], **D64), rtol=0.01, atol=0)
     # Mobility falls with temperature as T^-1.5.
@@ -21,14 +21,14 @@ def test_drift_velocity_check_values():
 
 
 def test_recombination_check_values():
-    # physics.md section 1: at 0.50 kV/cm, dE/dx = 2.1 -> Box 0.706, Birks 0.697; 10 MeV/cm -> 0.456, 0.469.
+    # docs/physics.md section 1.2: at 0.50 kV/cm, dE/dx = 2.1 -> Box 0.706, Birks 0.697; 10 MeV/cm -> 0.456, 0.469.
     rate, field = torch.tensor([2.1, 10.0], **D64), torch.tensor(0.5, **D64)
     torch.testing.assert_close(F.recombination_box(rate, field), torch.tensor([0.706, 0.456], **D64), rtol=0.01, atol=0)
     torch.testing.assert_close(F.recombination_birks(rate, field), torch.tensor([0.697, 0.469], **D64), rtol=0.01,
                                atol=0)
 
 
-@pytest.mark.parametrize("alpha, limit", [(0.93, 0.0), (1.0, 1.0), (1.1, 1.0)])
+@pytest.mark.parametrize("alpha, limit", [(0.93, 0.0), (1.0, 1.0)])
 def test_box_small_xi_has_limits_not_nan(alpha, limit):
     rate = torch.tensor([0.0, 1e-300, 1e-12, 1e-6], **D64)
     r = F.recombination_box(rate, torch.tensor(0.5, **D64), alpha=alpha)
@@ -40,6 +40,20 @@ def test_box_small_xi_has_limits_not_nan(alpha, limit):
     xi = torch.tensor(0.207 * 3.0 / (0.5 * 1.38), **D64)
     torch.testing.assert_close(F.recombination_box(torch.tensor([3.0], **D64), torch.tensor(0.5, **D64), alpha=alpha),
                                (torch.log(alpha + xi) / xi).reshape(1))
+
+
+@given(st.floats(1e-3, 1.0), st.floats(0.0, 1e3), st.floats(0.05, 5.0))
+def test_box_never_exceeds_one_inside_the_alpha_limits(alpha, rate, field):
+    """alpha <= 1 (the table's limit) gives R <= 1 without any clip at 1 (larnd-sim clips at 0 only)."""
+    r = F.recombination_box(torch.tensor([rate], **D64), torch.tensor(field, **D64), alpha=alpha)
+    assert 0.0 <= r.item() <= 1.0
+
+
+def test_box_above_alpha_one_is_not_clipped():
+    """Regression: R was clipped at 1; for alpha = 1.1 (outside the limits now) R > 1 shows."""
+    r = F.recombination_box(torch.tensor([0.1], **D64), torch.tensor(0.5, **D64), alpha=1.1)
+    xi = 0.207 * 0.1 / (0.5 * 1.38)
+    assert r.item() == pytest.approx(math.log(1.1 + xi) / xi) and r.item() > 1
 
 
 def test_ionisation_electrons_and_dedx():
@@ -79,36 +93,83 @@ def test_lifetime_attenuation():
     assert torch.equal(F.lifetime_attenuation(q, torch.rand(50, **D64) * 300, torch.tensor(math.inf, **D64)), q)
 
 
-@given(st.integers(0, 30), st.integers(1, 6), st.integers(0, 2**31 - 1))
-def test_diffusion_conserves_charge(n, k, seed):
+def _cloud(n, seed, scale=1.0):
     g = torch.Generator().manual_seed(seed)
-    coords = torch.rand(n, 3, generator=g, **D64) * 50
-    charge = torch.rand(n, generator=g, **D64) * 1e5
-    batch = torch.sort(torch.randint(0, 3, (n,), generator=g)).values
-    t = torch.rand(n, generator=g, **D64) * 300
-    d = torch.full((n,), 1e-5, **D64)
-    c, q, b = F.diffuse(coords, charge, batch, t, d, 2 * d, torch.randn(n, k, 3, generator=g, **D64))
-    assert c.shape == (n * k, 3) and q.shape == b.shape == (n * k,)
-    torch.testing.assert_close(torch.bincount(b, q, minlength=3), torch.bincount(batch, charge, minlength=3),
-                               rtol=1e-12, atol=1e-6)
-    assert (b[1:] >= b[:-1]).all()
-    # Zero diffusion: every sub-deposit sits on its deposit.
-    z = torch.zeros(n, **D64)
-    c0, _, _ = F.diffuse(coords, charge, batch, t, z, z, torch.randn(n, k, 3, generator=g, **D64))
-    assert torch.equal(c0, coords.repeat_interleave(k, 0))
+    centres = torch.rand(n, 3, generator=g, **D64) * 5 - 1
+    sigma = torch.rand(n, 3, generator=g, **D64) * 0.3 * scale
+    return centres, sigma
 
 
-def test_diffusion_spread_is_sqrt_2dt():
+@given(st.integers(0, 30), st.integers(0, 2**31 - 1), st.sampled_from([0.0, 0.1, 1.0, 3.0]))
+def test_grid_shares_conserve_charge(n, seed, scale):
+    centres, sigma = _cloud(n, seed, scale)
+    shares = F.diffuse_onto_grid(centres, sigma, 0.38)
+    total = torch.zeros(n, **D64).index_add_(0, shares.deposit, shares.weight)
+    torch.testing.assert_close(total, torch.ones(n, **D64), rtol=0, atol=1e-12)
+    assert (shares.weight > 0).all() and (shares.deposit[1:] >= shares.deposit[:-1]).all()
+
+
+@given(st.integers(0, 40), st.integers(0, 2**31 - 1), st.sampled_from([0.0, 0.3, 2.0]))
+def test_grid_charge_equals_the_expanded_shares_summed(n, seed, scale):
+    centres, sigma = _cloud(n, seed, scale)
+    g = torch.Generator().manual_seed(seed)
+    charge = torch.rand(n, generator=g, **D64) * 1e4
+    batch = torch.sort(torch.randint(0, 4, (n,), generator=g)).values
+    shares = F.axis_shares(centres, sigma, 0.38)
+    grid = F.expand_shares(shares)
+    ref = F.collect_voxels(grid.voxel, charge.index_select(0, grid.deposit) * grid.weight,
+                           batch.index_select(0, grid.deposit), 4)
+    fused = F.grid_charge(shares, charge, batch, 4)
+    assert torch.equal(fused.voxel, ref.voxel) and torch.equal(fused.batch, ref.batch)
+    torch.testing.assert_close(fused.charge, ref.charge, rtol=1e-12, atol=1e-9)
+
+
+def test_grid_shares_at_zero_width_are_plain_voxelisation():
+    centres, _ = _cloud(500, 3)
+    shares = F.diffuse_onto_grid(centres, torch.zeros_like(centres), (0.38, 0.5, 0.2), (0.1, -0.3, 0.0))
+    assert torch.equal(shares.deposit, torch.arange(500)) and torch.equal(shares.weight, torch.ones(500, **D64))
+    expected = torch.floor((centres - torch.tensor([0.1, -0.3, 0.0], **D64)) / torch.tensor([0.38, 0.5, 0.2], **D64))
+    assert torch.equal(shares.voxel, expected.long())
+
+
+def test_grid_shares_are_the_gaussian_mass_per_voxel():
+    # One deposit at the centre of voxel 0 along x, sigma = pitch: the neighbours get Phi(1.5) - Phi(0.5).
+    c = torch.tensor([[0.19, 0.19, 0.19]], **D64)
+    shares = F.diffuse_onto_grid(c, torch.tensor([[0.38, 0.0, 0.0]], **D64), 0.38, nsigma=3.0)
+    phi = torch.special.ndtr
+    x = torch.tensor([0.5, 1.5, 2.5, 3.0], **D64)
+    mass = torch.stack([phi(x[0]) - phi(-x[0]), phi(x[1]) - phi(x[0]), phi(x[2]) - phi(x[1]), phi(x[3]) - phi(x[2])])
+    expected = torch.cat([mass[1:].flip(0), mass[:1], mass[1:]])
+    assert shares.voxel[:, 0].tolist() == [-3, -2, -1, 0, 1, 2, 3]
+    torch.testing.assert_close(shares.weight, expected / expected.sum(), rtol=1e-12, atol=0)
+
+
+def test_grid_shares_equal_the_limit_of_random_copies():
+    """The analytic shares are the k -> infinity limit of the sampled copies (to 3 sigma)."""
+    centres, sigma = _cloud(20, 7)
+    shares = F.diffuse_onto_grid(centres, sigma, 0.38, nsigma=6.0)
+    k = 50000
     g = torch.Generator().manual_seed(0)
-    k = 20000
-    t = torch.tensor([313.0], **D64)
-    c, _, _ = F.diffuse(torch.zeros(1, 3, **D64), torch.ones(1, **D64), torch.zeros(1, dtype=torch.int64), t,
-                        torch.tensor([4.0e-6], **D64), torch.tensor([8.8e-6], **D64),
-                        torch.randn(1, k, 3, generator=g, **D64))
-    expected = torch.tensor([math.sqrt(2 * 8.8e-6 * 313)] * 2 + [math.sqrt(2 * 4.0e-6 * 313)], **D64)
-    torch.testing.assert_close(c.std(0), expected, rtol=0.03, atol=0)
+    points = F.sample_diffusion(centres, sigma, torch.randn(20, k, 3, generator=g, **D64))
+    voxel = torch.floor(points / 0.38).long()
+    rows = torch.cat([torch.arange(20).repeat_interleave(k)[:, None], voxel], 1)
+    sampled_keys, sampled = torch.unique(rows, dim=0, return_counts=True)
+    analytic_keys = torch.cat([shares.deposit[:, None], shares.voxel], 1)
+    lookup = {tuple(r): w for r, w in zip(analytic_keys.tolist(), shares.weight.tolist())}
+    diff = [abs(lookup.get(tuple(r), 0.0) - c / k) for r, c in zip(sampled_keys.tolist(), sampled.tolist())]
+    assert max(diff) < 0.01  # binomial error of a share <= sqrt(0.25 / k) = 0.0022
+
+
+def test_diffusion_sigma_is_sqrt_2dt():
+    t = torch.tensor([313.0, 0.0], **D64)
+    s = F.diffusion_sigma(t, torch.tensor([4.0e-6, 4.0e-6], **D64), torch.tensor([8.8e-6, 8.8e-6], **D64), 1)
+    expected = torch.tensor([[math.sqrt(2 * 8.8e-6 * 313), math.sqrt(2 * 4.0e-6 * 313), math.sqrt(2 * 8.8e-6 * 313)],
+                             [0.0, 0.0, 0.0]], **D64)
+    torch.testing.assert_close(s, expected)
     with pytest.raises(ValueError, match=r"offsets: expected shape \(1, k, 3\)"):
-        F.diffuse(torch.zeros(1, 3), torch.ones(1), torch.zeros(1, dtype=torch.int64), t, t, t, torch.zeros(1, 0, 3))
+        F.sample_diffusion(torch.zeros(1, 3), torch.ones(1, 3), torch.zeros(1, 0, 3))
+    with pytest.raises(ValueError, match="nsigma: expected a number of sigma > 0"):
+        F.diffuse_onto_grid(torch.zeros(1, 3), torch.ones(1, 3), 0.38, nsigma=0.0)
 
 
 def test_hash_normal_is_standard_normal_and_pure():
@@ -122,12 +183,18 @@ def test_hash_normal_is_standard_normal_and_pure():
     assert not torch.equal(F.hash_normal(seed[:10] + 1, keys[:10]), n[:10])
 
 
+def _readout(coords, charge, batch, num_events, pitch=0.38, threshold=5000.0, noise=0.0, seed=None):
+    voxel = torch.floor(coords / pitch).long()
+    v = F.digitise(F.collect_voxels(voxel, charge, batch, num_events), threshold, noise, seed)
+    return F.voxel_centres(v.voxel, pitch, (0.0, 0.0, 0.0), coords.dtype), v
+
+
 def test_readout_sums_voxels_thresholds_and_counts_drops():
     coords = torch.tensor([[0.1, 0.1, 0.1], [0.2, 0.3, 0.05], [1.0, 0.1, 0.1], [0.1, 0.1, 0.1]], **D64)
     charge = torch.tensor([3000.0, 4000.0, 2000.0, 9000.0], **D64)
     batch = torch.tensor([0, 0, 0, 2])
-    r = F.readout(coords, charge, batch, 3)  # defaults: 0.38 cm, 5000 electrons, no noise
-    torch.testing.assert_close(r.coords, torch.tensor([[0.19, 0.19, 0.19]] * 2, **D64))
+    centres, r = _readout(coords, charge, batch, 3)
+    torch.testing.assert_close(centres, torch.tensor([[0.19, 0.19, 0.19]] * 2, **D64))
     torch.testing.assert_close(r.charge, torch.tensor([7000.0, 9000.0], **D64))
     assert r.batch.tolist() == [0, 2] and r.dropped.tolist() == [1, 0, 0]
 
@@ -138,12 +205,15 @@ def test_readout_noise_is_replayable_and_per_event():
     charge = torch.full((200,), 1e4, **D64)
     batch = torch.repeat_interleave(torch.arange(2), 100)
     seed = torch.tensor([11, 22])
-    args = (0.38, 0.0, 500.0)
-    r = F.readout(coords, charge, batch, 2, *args, seed)
-    quiet = F.readout(coords, charge, batch, 2, 0.38, 0.0, 0.0, seed)
+    _, r = _readout(coords, charge, batch, 2, 0.38, 0.0, 500.0, seed)
+    _, quiet = _readout(coords, charge, batch, 2, 0.38, 0.0, 0.0, seed)
     noise = r.charge - quiet.charge
     assert 300 < noise.std().item() < 700 and not torch.equal(r.charge, quiet.charge)
-    alone = F.readout(coords[100:], charge[100:], torch.zeros(100, dtype=torch.int64), 1, *args, seed[1:])
+    _, alone = _readout(coords[100:], charge[100:], torch.zeros(100, dtype=torch.int64), 1, 0.38, 0.0, 500.0, seed[1:])
     torch.testing.assert_close(alone.charge, r.charge[r.batch == 1], rtol=0, atol=0)
+    # A per-voxel noise RMS (noisy channels): zero RMS leaves a voxel exact.
+    rms = torch.where(torch.arange(len(quiet.charge)) % 2 == 0, 0.0, 500.0).to(torch.float64)
+    some = F.digitise(F.collect_voxels(torch.floor(coords / 0.38).long(), charge, batch, 2), 0.0, rms, seed)
+    assert torch.equal(some.charge[::2], quiet.charge[::2]) and not torch.equal(some.charge[1::2], quiet.charge[1::2])
     with pytest.raises(ValueError, match=r"noise_seed: expected a \(2,\) int64 tensor when noise > 0, got None"):
-        F.readout(coords, charge, batch, 2, noise=500.0)
+        _readout(coords, charge, batch, 2, noise=500.0)

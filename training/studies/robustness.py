@@ -15,9 +15,10 @@ Three LArTPC classifiers (e, gamma, mu, pi, p), same training split, encoder and
   events of a step at thrown, half at nominal parameters).
 
 Each model is evaluated on the test split's deposits passed through the response at shifted
-parameters, one parameter at a time (efield, lifetime, diffusion_t, diffusion_l, birks_a,
-birks_k) on ``--grid`` points over its throw range (edges included) plus the nominal value,
-the others nominal. Every simulated test set uses the same diffusion and noise draws
+parameters, one parameter at a time (:data:`PARAMETERS`: every parameter of the table in
+:mod:`systematics.parameters` with a throw range, e.g. efield, lifetime, diffusion_t, diffusion_l,
+birks_a, birks_k) on ``--grid`` points over its throw range (edges included) plus the nominal value,
+the others nominal. Every simulated test set uses the same noise draws (diffusion is deterministic)
 (generator seeded with :data:`training.studies.tasks.EVALUATION_SEED`), so all models see the same
 events and a shift changes only the parameter. Per model and point: accuracy, its binomial
 error, the mean softmax score of the true class p_true, and against the nominal test set the
@@ -50,7 +51,7 @@ from torch import Tensor
 
 from augment import Events
 from augment._checks import check_int
-from systematics.parameters import NOMINAL, RANGES
+from systematics.parameters import NOMINAL, PARAMETERS as DETECTOR_PARAMETERS, RANGES, used_parameters
 from training.invariance import score_change, true_class_score
 from training.linear_eval import extract_features, fit_linear, train_test_split
 from training.studies.protocol import PROBE_L2, pretrain, probe
@@ -62,11 +63,11 @@ from training.studies.tasks import PRESETS, Budget, LArTask, add_strength_argume
 __all__ = ["PARAMETERS", "MODELS", "BUDGETS", "Sweep", "grid_values", "score_shift", "sweep", "compare_models",
            "comparison_table", "score_change_plot", "run_study", "main"]
 
-PARAMETERS = ("efield", "lifetime", "diffusion_t", "diffusion_l", "birks_a", "birks_k")
+# Every parameter of the table with a throw range that the (Birks) response uses, in table order.
+PARAMETERS = tuple(name for name in used_parameters("birks") if name in RANGES)
 MODELS = ("SimCLR cards + throws (frozen, linear)", "supervised nominal", "supervised nominal + throws")
 BUDGETS = {"quick": PRESETS[("lartpc", "quick")], "full": PRESETS[("lartpc", "full")]}
-UNITS = {"efield": "kV/cm", "lifetime": "us", "diffusion_t": "cm^2/us", "diffusion_l": "cm^2/us", "birks_a": "",
-         "birks_k": "(kV/cm)(g/cm^2)/MeV"}
+UNITS = {name: DETECTOR_PARAMETERS[name].unit for name in PARAMETERS}
 
 Model = Callable[[Events], Tensor]  # events -> (B, K) logits
 
@@ -110,7 +111,7 @@ def train_models(task: LArTask, deposits: Events, train: Tensor, test: Tensor, b
     features[train], features[test] = f_train, extract_features(encoder, nominal_test, batch_size=256)
     models: dict[str, Model] = {MODELS[0]: lambda ev: clf.logits(extract_features(encoder, ev, batch_size=256))}
     plain = {MODELS[0]: probe(features, deposits, train, test, task.num_classes)["accuracy"]}
-    views = {MODELS[1]: task.nominal, MODELS[2]: task.throws(p=0.5)}
+    views = {MODELS[1]: task.nominal, MODELS[2]: task.thrown(p=0.5)}
     for i, (name, view) in enumerate(views.items()):
         torch.manual_seed(seed)
         net = train_classifier(task.encoder(), task.num_classes, train_deposits, view, budget.epochs,
@@ -269,7 +270,7 @@ def run_study(args: argparse.Namespace, budget: Budget, preset: str = "quick") -
     (out / "table.md").write_text(table + "\n")
     panel_plot(out / "accuracy.png", rows, "parameter", "value", "accuracy", "model", err="accuracy_error",
                marks={k: NOMINAL[k] for k in PARAMETERS}, title="LArTPC: test accuracy at shifted detector parameters",
-               xlabels={k: f"{k} ({u})" if u else k for k, u in UNITS.items()}, log_x=("lifetime",),
+               xlabels={k: DETECTOR_PARAMETERS[k].axis_label for k in PARAMETERS}, log_x=("lifetime",),
                ylabel="test accuracy (5 classes)", hline=("chance (0.2)", 0.2))
     score_change_plot(out / "score_change.png", result)
     return {"rows": rows, "nominal": plain, "table": table, "comparisons": comparisons}

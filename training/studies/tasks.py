@@ -183,23 +183,24 @@ class LArTask:
             generate_file(path, self.budget.events_per_class, seed, workers=workers)
         return read_events(path)
 
-    def throws(self, p: float = 1.0) -> DetectorThrow:
-        """Detector throws of every parameter over its range (``systematics.parameters.RANGES``), the
-        lifetime log-uniformly: its effect exp(-t / tau) depends on log tau, and a uniform draw on
-        [500, 5000] us puts only 1 in 9 views below 1000 us."""
-        return DetectorThrow(geometry=LARTPC_GEOMETRY, readout=self.readout, log_uniform=True, p=p)
-
-    def ceiling_view(self) -> Transform:
-        """The view the supervised ceiling trains on: the nominal response (fresh diffusion and
-        noise each step), the "none" row's view."""
-        return self.augmentation_sets()["none"]
-
     def evaluation_view(self, events: Events, **changes: float) -> Events:
         """The nominal detector, or with ``changes`` (DetectorParams fields, e.g. ``lifetime=500.0`` us)
-        applied to it, always with the same diffusion and noise draws (seeded by EVALUATION_SEED)."""
+        applied to it, always with the same noise draws (seeded by EVALUATION_SEED; diffusion is
+        deterministic)."""
         response = self.nominal if not changes else DetectorResponse(
             params=DetectorParams.nominal().replace(**changes), geometry=LARTPC_GEOMETRY, readout=self.readout)
         return response(events, torch.Generator().manual_seed(EVALUATION_SEED))
+
+    def thrown(self, p: float = 1.0) -> Compose:
+        """Every throwable detector parameter drawn per event with probability ``p`` (the others
+        nominal), the lifetime log-uniformly (its effect exp(-t / tau) depends on log tau; a uniform
+        draw on [500, 5000] us puts only 1 in 9 views below 1000 us), then the response once."""
+        return Compose([DetectorThrow(log_uniform=("lifetime",), p=p), self.nominal])
+
+    def ceiling_view(self) -> Transform:
+        """The view the supervised ceiling trains on: the nominal response (fresh noise each step),
+        the "none" row's view."""
+        return self.augmentation_sets()["none"]
 
     def encoder(self) -> nn.Module:
         from training.encoders import SparseResNet
@@ -234,11 +235,10 @@ class LArTask:
 
     def augmentation_sets(self) -> dict[str, Transform]:
         cards = self.card_transforms()
-        throws = self.throws()
         sets = {"none": Compose([self.nominal])}
         sets.update({name: Compose([self.nominal, t]) for name, t in cards.items()})
-        sets["detector throws"] = Compose([throws])
-        sets["all"] = Compose([throws, *cards.values()])
+        sets["detector throws"] = self.thrown()
+        sets["all"] = Compose([self.thrown(), *cards.values()])
         return sets
 
     def invariance_views(self) -> dict[str, tuple[View, View | None]]:
@@ -248,7 +248,7 @@ class LArTask:
         parameters (and fresh diffusion and noise draws)."""
         nominal = _EvaluationView(self)
         return {"rotation": (_Then(nominal, Rotate()), nominal),
-                "detector throws": (self.throws(), nominal)}
+                "detector throws": (self.thrown(), nominal)}
 
 
 View = Callable[..., Events]  # (events, generator) -> events

@@ -87,3 +87,11 @@ def test_compare_models_known_answer():
     assert all(r["more_robust"] == "yes" and r["d_accuracy_change"].low > 0 for r in against_drop)
     against_same = [r for r in rows if r["against"] == MODELS[2]]
     assert all(r["more_robust"] == "not resolved" and r["d_mean_abs_dp"].mean == 0 for r in against_same)
+
+
+def test_swept_parameters_and_units_come_from_the_table():
+    from systematics.parameters import PARAMETERS as TABLE
+
+    assert PARAMETERS == ("efield", "lifetime", "diffusion_t", "diffusion_l", "birks_a", "birks_k")
+    assert robustness.UNITS == {name: TABLE[name].unit for name in PARAMETERS}
+    assert robustness.UNITS["lifetime"] == "us"
