@@ -1,7 +1,7 @@
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from augment import Events
@@ -49,8 +49,57 @@ def test_submanifold_equals_dense_conv3d_at_active_sites(seed, num_events, grid,
     expected = F.conv3d(dense, w, bias, padding=1)[batch, :, coords[:, 0], coords[:, 1], coords[:, 2]]
     # Negative indices and an arbitrary origin must not matter: shift the sparse sites.
     shifted = coords - torch.tensor([5, -2, 3])
-    out = apply_kernel_map(feats, to_sparse_weight(w), submanifold_map(shifted, batch), len(coords), bias)
+    out = apply_kernel_map(feats, to_sparse_weight(w), submanifold_map(shifted, batch), bias)
     torch.testing.assert_close(out, expected, rtol=1e-12, atol=1e-12)
+
+
+@given(st.integers(0, 2**31 - 1), st.integers(1, 3), st.integers(2, 7), st.floats(0.05, 0.9),
+       st.sampled_from([1, 3, 5]), st.booleans())
+def test_submanifold_map_pairs_equal_brute_force(seed, num_events, grid, occupancy, kernel_size, shuffle):
+    """Every offset's pairs, against a check of every pair of sites; sites sorted or not (the
+    map skips the sort only for sorted sites)."""
+    coords, batch, _, _ = random_sites(seed, num_events, grid, occupancy)
+    if shuffle:
+        perm = torch.randperm(len(coords), generator=torch.Generator().manual_seed(seed))
+        coords, batch = coords[perm], batch[perm]
+    kmap = submanifold_map(coords, batch, kernel_size)
+    diff = coords[:, None, :] - coords[None, :, :]  # (i, o): coords[i] - coords[o]
+    same_event = batch[:, None] == batch[None, :]
+    for k, offset in enumerate(kernel_offsets(kernel_size)):
+        o, i = ((diff == offset).all(2) & same_event).T.nonzero(as_tuple=True)  # by output row
+        got_i, got_o = kmap.pairs(k)
+        order = torch.argsort(got_o)
+        assert torch.equal(got_o[order], o) and torch.equal(got_i[order], i), k
+
+
+@given(st.integers(0, 2**31 - 1), st.integers(1, 3), st.integers(2, 6), st.floats(0.1, 0.9))
+def test_gradients_equal_dense_conv3d_at_active_sites(seed, num_events, grid, occupancy):
+    """Feats and weight gradients of both kernels equal those of dense conv3d on the masked grid."""
+    coords, batch, feats, _ = random_sites(seed, num_events, grid, occupancy)
+    assume(len(coords) > 0)
+    g = torch.Generator().manual_seed(seed + 2)
+    for stride in (1, 2):
+        size = 3 if stride == 1 else 2
+        w = torch.randn(3, 2, size, size, size, dtype=torch.float64, generator=g)
+        cells = grid + (grid % 2 if stride == 2 else 0)
+        f_dense = feats.clone().requires_grad_(True)
+        w_dense = w.clone().requires_grad_(True)
+        dense = torch.zeros(num_events, cells, cells, cells, 2, dtype=torch.float64)
+        dense = dense.index_put((batch, coords[:, 0], coords[:, 1], coords[:, 2]), f_dense).permute(0, 4, 1, 2, 3)
+        if stride == 1:
+            ref = F.conv3d(dense, w_dense, padding=1)[batch, :, coords[:, 0], coords[:, 1], coords[:, 2]]
+            kmap = submanifold_map(coords, batch)
+        else:
+            out_coords, out_batch, kmap = downsample_map(coords, batch)
+            ref = F.conv3d(dense, w_dense, stride=2)[out_batch, :, out_coords[:, 0], out_coords[:, 1], out_coords[:, 2]]
+        f_sparse = feats.clone().requires_grad_(True)
+        w_sparse = to_sparse_weight(w).requires_grad_(True)
+        out = apply_kernel_map(f_sparse, w_sparse, kmap)
+        upstream = torch.randn(out.shape, dtype=torch.float64, generator=g)
+        (ref * upstream).sum().backward()
+        (out * upstream).sum().backward()
+        torch.testing.assert_close(f_sparse.grad, f_dense.grad, rtol=1e-12, atol=1e-12)
+        torch.testing.assert_close(w_sparse.grad, to_sparse_weight(w_dense.grad), rtol=1e-12, atol=1e-12)
 
 
 @given(st.integers(0, 2**31 - 1), st.integers(1, 3), st.integers(1, 4))
@@ -61,7 +110,7 @@ def test_strided_equals_dense_conv3d_stride2(seed, num_events, half_grid):
     # An even shift of the sites keeps the 2x2x2 cells aligned, also across negative indices.
     shift = torch.tensor([-4, 2, -6])
     out_coords, out_batch, kmap = downsample_map(coords + shift, batch, 2)
-    out = apply_kernel_map(feats, to_sparse_weight(w), kmap, len(out_coords))
+    out = apply_kernel_map(feats, to_sparse_weight(w), kmap)
     c = out_coords - shift // 2
     torch.testing.assert_close(out, dense_out[out_batch, :, c[:, 0], c[:, 1], c[:, 2]], rtol=1e-12, atol=1e-12)
     # Output sites: exactly the cells holding an active voxel, sorted by event then voxel.
@@ -105,9 +154,9 @@ def test_gradcheck_kernels():
     w3 = torch.randn(27, 2, 2, dtype=torch.float64, requires_grad=True)
     w2 = torch.randn(8, 2, 2, dtype=torch.float64, requires_grad=True)
     kmap = submanifold_map(coords, batch)
-    assert torch.autograd.gradcheck(lambda f, w: apply_kernel_map(f, w, kmap, len(coords)), (feats, w3))
+    assert torch.autograd.gradcheck(lambda f, w: apply_kernel_map(f, w, kmap), (feats, w3))
     out_coords, out_batch, dmap = downsample_map(coords, batch)
-    assert torch.autograd.gradcheck(lambda f, w: apply_kernel_map(f, w, dmap, len(out_coords)), (feats, w2))
+    assert torch.autograd.gradcheck(lambda f, w: apply_kernel_map(f, w, dmap), (feats, w2))
     assert torch.autograd.gradcheck(lambda f: global_pool(f, batch, 3, "mean"), (feats,))
 
 
@@ -154,7 +203,7 @@ def test_bad_input():
     with pytest.raises(ValueError, match="coords: voxel index range"):
         submanifold_map(torch.tensor([[0, 0, 0], [2**40, 2**40, 0]]), batch)
     with pytest.raises(ValueError, match="weight: expected shape"):
-        apply_kernel_map(torch.ones(2, 2), torch.ones(8, 2, 1), submanifold_map(torch.eye(2, 3).long(), batch), 2)
+        apply_kernel_map(torch.ones(2, 2), torch.ones(8, 2, 1), submanifold_map(torch.eye(2, 3).long(), batch))
     ev = Events(torch.rand(2, 3), torch.ones(2, 1), batch, 1)
     with pytest.raises(ValueError, match="pitch: expected a voxel pitch"):
         SparseResNet(1)(ev)

@@ -57,8 +57,7 @@ class SubmanifoldConv3d(_SparseConvBase):
         """``kernel_map``: reuse ``submanifold_map(x.coords, x.batch)`` across layers on the same sites."""
         if kernel_map is None:
             kernel_map = submanifold_map(x.coords, x.batch, self.kernel_size)
-        return x.replace(feats=apply_kernel_map(x.feats, self.weight, kernel_map, x.num_points, self.bias),
-                         feature_names=None)
+        return x.replace(feats=apply_kernel_map(x.feats, self.weight, kernel_map, self.bias), feature_names=None)
 
 
 class StridedConv3d(_SparseConvBase):
@@ -72,7 +71,7 @@ class StridedConv3d(_SparseConvBase):
 
     def forward(self, x: Events) -> Events:
         coords, batch, kernel_map = downsample_map(x.coords, x.batch, self.stride)
-        feats = apply_kernel_map(x.feats, self.weight, kernel_map, len(coords), self.bias)
+        feats = apply_kernel_map(x.feats, self.weight, kernel_map, self.bias)
         return x.replace(coords=coords, batch=batch, feats=feats, feature_names=None)
 
 

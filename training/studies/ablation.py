@@ -33,6 +33,7 @@ from torch import Tensor
 from augment import Events
 from training.invariance import invariance_score
 from training.linear_eval import extract_features, train_test_split
+from training.studies.ceiling import confusion_markdown, supervised_ceiling
 from training.studies.protocol import METRICS, pretrain, probe
 from training.studies.report import ablation_plot, markdown_table, summarise, write_csv
 from training.studies.statistics import Difference, paired_difference, verdict
@@ -40,7 +41,7 @@ from training.studies.tasks import EVALUATION_SEED, PRESETS, TASKS, Budget, add_
 
 __all__ = ["run_task", "main"]
 
-RAW, RANDOM, NONE = "raw inputs (linear)", "random-init encoder", "none"
+RAW, RANDOM, NONE, CEILING = "raw inputs (linear)", "random-init encoder", "none", "supervised (ceiling)"
 INVARIANCE_EVENTS = 512  # test events on which the invariance scores are measured
 CHANCE = {"auc": 0.5, "accuracy": None}  # accuracy: 1 / number of classes
 
@@ -71,19 +72,23 @@ def _init_worker(study: _Study) -> None:
 
 
 def _run(job: tuple[int, str]) -> dict:
-    """One run: the encoder of ``row`` (pre-trained, or random-init) with ``seed``; its probe's test
-    logits and metrics, and its invariance scores."""
+    """One run: the encoder of ``row`` (pre-trained, random-init, or the supervised ceiling's) with
+    ``seed``; its test logits (the probe's; the ceiling's own head) and metrics, and its invariance scores."""
     seed, row = job
     s, t0 = _STUDY, time.perf_counter()
     task = s.task
-    if row == RANDOM:
-        torch.manual_seed(seed)
-        encoder = task.encoder().to(s.device)
+    if row == CEILING:
+        encoder, result = supervised_ceiling(task, task.ceiling_view(), s.pretrain_events, s.evaluation, s.test,
+                                             s.budget, seed, s.checkpoints / f"{row}-{seed}", device=s.device)
     else:
-        encoder = pretrain(task, task.augmentation_sets()[row], s.pretrain_events, s.budget, seed,
-                           s.checkpoints / f"{row}-{seed}", device=s.device)
-    features = extract_features(encoder, s.evaluation, batch_size=256)
-    result = probe(features, s.evaluation, s.train, s.test, task.num_classes, task.metrics)
+        if row == RANDOM:
+            torch.manual_seed(seed)
+            encoder = task.encoder().to(s.device)
+        else:
+            encoder = pretrain(task, task.augmentation_sets()[row], s.pretrain_events, s.budget, seed,
+                               s.checkpoints / f"{row}-{seed}", device=s.device)
+        features = extract_features(encoder, s.evaluation, batch_size=256)
+        result = probe(features, s.evaluation, s.train, s.test, task.num_classes, task.metrics)
     for name, (transform, reference) in task.invariance_views().items():
         g = torch.Generator().manual_seed(EVALUATION_SEED)
         result[f"inv. {name}"] = invariance_score(encoder, s.invariance_events, transform, g, reference=reference)
@@ -131,9 +136,11 @@ def run_task(name: str, preset: str, args: argparse.Namespace) -> list[dict]:
                    events.index_select_events(test[:INVARIANCE_EVENTS]), train, test, out / "checkpoints",
                    args.device, args.threads)
     # SimCLR runs first (the long ones), random-init last: the processes finish together.
-    jobs = [(seed, row) for row in [*sets, RANDOM] for seed in budget.seeds]
+    # Tasks with a ceiling_view also get the supervised ceiling: same encoder, events and budget.
+    ceiling = [CEILING] if hasattr(task, "ceiling_view") else []
+    jobs = [(seed, row) for row in [*sets, *ceiling, RANDOM] for seed in budget.seeds]
     done = {(r["seed"], r["row"]): r for r in _map(jobs, study, args.jobs)}
-    runs += [done[(seed, row)] for row in [RANDOM, *sets] for seed in budget.seeds]
+    runs += [done[(seed, row)] for row in [RANDOM, *sets, *ceiling] for seed in budget.seeds]
 
     metric, labels = task.metrics[0], evaluation.labels[test]
     rows = list(dict.fromkeys(r["row"] for r in runs))
@@ -159,6 +166,10 @@ def run_task(name: str, preset: str, args: argparse.Namespace) -> list[dict]:
     table = (header + "\n\n" + markdown_table(summary, "row", task.metrics[:1],
                                                [f"Δ {metric} vs none", f"Δ {metric} vs random init"])
              + "\n\n" + markdown_table(summary, "row", [*task.metrics[1:], *invariances]) + "\n\n" + legend)
+    if ceiling:
+        confusions = [confusion_markdown(row, [r["logits"] for r in runs if r["row"] == row], labels, task.class_names)
+                      for row in ("all", CEILING) if row in rows]
+        table += "\n\n" + "\n\n".join(confusions)
     print(table, flush=True)
     write_csv(out / "runs.csv", [{k: v for k, v in r.items() if k != "logits"} for r in runs])
     (out / "table.md").write_text(table + "\n")

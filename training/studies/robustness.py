@@ -5,12 +5,13 @@
 
 Three LArTPC classifiers (e, gamma, mu, pi, p), same training split, encoder and seed:
 
-* ``SimCLR + throws``: SimCLR pre-trained on views through :meth:`LArTask.thrown` (every
-  throwable parameter drawn, then the response), frozen; linear head fitted on nominal-response features of the
-  training split (the linear classifier test of :mod:`training.studies.protocol`);
+* ``SimCLR cards + throws``: SimCLR pre-trained on the ablation's "all" views (detector throws of
+  every parameter, lifetime log-uniform, then the handcrafted card transforms), as seed 000's
+  contrastive model; frozen; linear head fitted on nominal-response features of the training
+  split (the linear classifier test of :mod:`training.studies.protocol`);
 * ``supervised nominal``: encoder + head trained with cross entropy on the nominal response
   (fresh diffusion and noise draws every step);
-* ``supervised nominal + throws``: the same, through ``LArTask.thrown(p=0.5)`` (half of the
+* ``supervised nominal + throws``: the same, through the same throws with p = 0.5 (half of the
   events of a step at thrown, half at nominal parameters).
 
 Each model is evaluated on the test split's deposits passed through the response at shifted
@@ -23,9 +24,17 @@ events and a shift changes only the parameter. Per model and point: accuracy, it
 error, the mean softmax score of the true class p_true, and against the nominal test set the
 mean over events of |p_true(shifted) - p_true(nominal)| and of the signed change.
 
+At the two range edges of each parameter, the contrastive model is compared with each
+classifier, paired on the same test events (bootstrap over them, :func:`training.studies.
+statistics.paired_difference`, 95 %): the difference of mean |delta p_true| (negative: the
+contrastive model's score moves less) and of the accuracy change (positive: it loses less).
+Seed 000 claims the contrastive model is the more robust one.
+
 Writes ``points.csv`` (every grid point), ``table.md`` (per model and parameter: accuracy at
-the low edge, nominal, high edge, max |delta accuracy|, largest mean |delta p_true|) and
-``accuracy.png`` (one panel per parameter) under ``--out``.
+the low edge, nominal, high edge, max |delta accuracy|, largest mean |delta p_true|; then the
+paired differences with their intervals and verdicts), ``accuracy.png`` (one panel per
+parameter) and ``score_change.png`` (seed 000's second figure: per range edge, the
+distribution of delta p_true over the test events, one histogram per model) under ``--out``.
 """
 
 from __future__ import annotations
@@ -47,14 +56,16 @@ from training.invariance import score_change, true_class_score
 from training.linear_eval import extract_features, fit_linear, train_test_split
 from training.studies.protocol import PROBE_L2, pretrain, probe
 from training.studies.report import panel_plot, write_csv
+from training.studies.statistics import paired_difference
 from training.studies.supervised import train_classifier
 from training.studies.tasks import PRESETS, Budget, LArTask, add_strength_arguments
 
-__all__ = ["PARAMETERS", "MODELS", "BUDGETS", "grid_values", "score_shift", "run_study", "main"]
+__all__ = ["PARAMETERS", "MODELS", "BUDGETS", "Sweep", "grid_values", "score_shift", "sweep", "compare_models",
+           "comparison_table", "score_change_plot", "run_study", "main"]
 
 # Every parameter of the table with a throw range that the (Birks) response uses, in table order.
 PARAMETERS = tuple(name for name in used_parameters("birks") if name in RANGES)
-MODELS = ("SimCLR + throws (frozen, linear)", "supervised nominal", "supervised nominal + throws")
+MODELS = ("SimCLR cards + throws (frozen, linear)", "supervised nominal", "supervised nominal + throws")
 BUDGETS = {"quick": PRESETS[("lartpc", "quick")], "full": PRESETS[("lartpc", "full")]}
 UNITS = {name: DETECTOR_PARAMETERS[name].unit for name in PARAMETERS}
 
@@ -92,8 +103,8 @@ def train_models(task: LArTask, deposits: Events, train: Tensor, test: Tensor, b
     train_deposits = deposits.index_select_events(train)
     nominal_train = task.evaluation_view(train_deposits)
     nominal_test = task.evaluation_view(deposits.index_select_events(test))
-    throws = task.thrown()
-    encoder = pretrain(task, throws, train_deposits, budget, seed, workdir / "simclr", device=device)
+    encoder = pretrain(task, task.augmentation_sets()["all"], train_deposits, budget, seed, workdir / "simclr",
+                       device=device)
     f_train = extract_features(encoder, nominal_train, batch_size=256)
     clf = fit_linear(f_train, nominal_train.labels, task.num_classes, l2=PROBE_L2)
     features = f_train.new_zeros(deposits.num_events, f_train.shape[1])
@@ -111,20 +122,104 @@ def train_models(task: LArTask, deposits: Events, train: Tensor, test: Tensor, b
     return models, plain
 
 
-def sweep(task: LArTask, models: dict[str, Model], test_deposits: Events, points: int) -> list[dict]:
-    """One row per model, parameter and grid point (see :func:`score_shift`); deltas against the
-    nominal test set."""
+@dataclasses.dataclass
+class Sweep:
+    """What :func:`sweep` measured: ``rows`` (one per model, parameter and grid point, see
+    :func:`score_shift`), the nominal test ``reference`` logits and the shifted ``edges`` logits
+    per (parameter, range-edge value), each a dict model -> (M, K) logits, and the test ``labels``."""
+
+    rows: list[dict]
+    reference: dict[str, Tensor]
+    edges: dict[tuple[str, float], dict[str, Tensor]]
+    labels: Tensor
+
+
+def sweep(task: LArTask, models: dict[str, Model], test_deposits: Events, points: int) -> Sweep:
+    """Every model on the test deposits at every grid point; deltas against the nominal test set."""
     labels = test_deposits.labels
     nominal_test = task.evaluation_view(test_deposits)
     reference = {name: model(nominal_test) for name, model in models.items()}
-    rows = []
+    rows, edges = [], {}
     for param in PARAMETERS:
         for value in grid_values(param, points):
             shifted = task.evaluation_view(test_deposits, **{param: value})
-            for name, model in models.items():
+            logits = {name: model(shifted) for name, model in models.items()}
+            if any(math.isclose(value, edge, rel_tol=1e-9) for edge in RANGES[param]):
+                edges[(param, value)] = logits
+            for name in models:
                 rows.append({"model": name, "parameter": param, "value": value, "nominal": value == NOMINAL[param],
-                             **score_shift(model(shifted), reference[name], labels)})
+                             **score_shift(logits[name], reference[name], labels)})
+    return Sweep(rows, reference, edges, labels)
+
+
+def _mean_abs_change(scores: Tensor, labels: Tensor) -> float:
+    """scores (M, 2, K): shifted and nominal logits of M events -> mean |delta p_true|."""
+    return float(score_change(scores[:, 0], scores[:, 1], labels).abs().mean())
+
+
+def _accuracy_change(scores: Tensor, labels: Tensor) -> float:
+    """scores (M, 2, K): shifted and nominal logits -> accuracy(shifted) - accuracy(nominal)."""
+    correct = scores.argmax(2) == labels[:, None]
+    return float(correct[:, 0].double().mean() - correct[:, 1].double().mean())
+
+
+def compare_models(result: Sweep, n_boot: int = 1000) -> list[dict]:
+    """Per range edge and classifier: the contrastive model (``MODELS[0]``) minus the classifier, in
+    mean |delta p_true| and in accuracy change, paired on the test events, with 95 % intervals."""
+    rows = []
+    for (param, value), logits in result.edges.items():
+        stacked = {name: torch.stack([logits[name], result.reference[name]], 1)[None] for name in logits}
+        for other in MODELS[1:]:
+            d_abs = paired_difference(_mean_abs_change, stacked[MODELS[0]], stacked[other], result.labels,
+                                      n_boot=n_boot)
+            d_acc = paired_difference(_accuracy_change, stacked[MODELS[0]], stacked[other], result.labels,
+                                      n_boot=n_boot)
+            rows.append({"parameter": param, "value": value, "against": other, "d_mean_abs_dp": d_abs,
+                         "d_accuracy_change": d_acc,
+                         "more_robust": "yes" if d_abs.high < 0 else "no, moves more" if d_abs.low > 0 else "not resolved"})
     return rows
+
+
+def comparison_table(rows: list[dict]) -> str:
+    """Markdown of :func:`compare_models`."""
+    lines = [f"Contrastive ({MODELS[0]}) minus classifier, paired on the test events, 95 % bootstrap intervals; "
+             "more robust = its mean |delta p_true| is lower with an interval excluding 0.", "",
+             "| parameter | value | against | delta mean abs. delta p_true | delta accuracy change | more robust |",
+             "|---" * 6 + "|"]
+    lines += [f"| {r['parameter']} | {r['value']:g} | {r['against']} | {r['d_mean_abs_dp']} | "
+              f"{r['d_accuracy_change']} | {r['more_robust']} |" for r in rows]
+    return "\n".join(lines)
+
+
+def score_change_plot(path: str | Path, result: Sweep, bins: int = 40) -> Path:
+    """Seed 000's second figure: per range edge (one panel each), the distribution over the test events
+    of delta p_true = p_true(shifted) - p_true(nominal), one histogram per model."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    keys = list(result.edges)
+    columns = 4
+    n_rows = -(-len(keys) // columns)
+    fig, axes = plt.subplots(n_rows, columns, figsize=(3.6 * columns, 2.8 * n_rows + 0.6), squeeze=False)
+    edges = torch.linspace(-1, 1, bins + 1).tolist()
+    for ax, (param, value) in zip(axes.flat, keys):
+        for name, logits in result.edges[(param, value)].items():
+            dp = score_change(logits, result.reference[name], result.labels)
+            ax.hist(dp.tolist(), bins=edges, histtype="step", label=name)
+        ax.set_yscale("log")
+        ax.set_xlabel(f"delta p_true, {param} = {value:g} {UNITS[param]}".rstrip())
+    for ax in list(axes.flat)[len(keys):]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=6)
+    fig.suptitle("LArTPC: change of the true-class score at the range edges (test events)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
 
 
 def summary_table(rows: list[dict], plain: dict[str, float]) -> str:
@@ -156,7 +251,9 @@ def run_study(args: argparse.Namespace, budget: Budget, preset: str = "quick") -
     models, plain = train_models(task, deposits, train, test, budget, args.seed, out / "checkpoints",
                                  args.device)
     trained = time.perf_counter() - start - generated
-    rows = sweep(task, models, deposits.index_select_events(test), args.grid)
+    result = sweep(task, models, deposits.index_select_events(test), args.grid)
+    rows = result.rows
+    comparisons = compare_models(result)
     n_test = len(test)
     errors = ", ".join(f"{a:.3f} ± {math.sqrt(a * (1 - a) / n_test):.3f}" for a in plain.values())
     n_params = sum(p.numel() for p in task.encoder().parameters())
@@ -167,7 +264,7 @@ def run_study(args: argparse.Namespace, budget: Budget, preset: str = "quick") -
               f"{time.perf_counter() - start:.0f} s on {torch.get_num_threads()} threads.\n"
               f"Nominal accuracy ± binomial error sqrt(a(1-a)/n): {errors} (models in table order). "
               f"Units: " + ", ".join(f"{k} {u}" for k, u in UNITS.items() if u) + ".")
-    table = header + "\n\n" + summary_table(rows, plain)
+    table = header + "\n\n" + summary_table(rows, plain) + "\n\n" + comparison_table(comparisons)
     print(table, flush=True)
     write_csv(out / "points.csv", rows)
     (out / "table.md").write_text(table + "\n")
@@ -175,7 +272,8 @@ def run_study(args: argparse.Namespace, budget: Budget, preset: str = "quick") -
                marks={k: NOMINAL[k] for k in PARAMETERS}, title="LArTPC: test accuracy at shifted detector parameters",
                xlabels={k: DETECTOR_PARAMETERS[k].axis_label for k in PARAMETERS}, log_x=("lifetime",),
                ylabel="test accuracy (5 classes)", hline=("chance (0.2)", 0.2))
-    return {"rows": rows, "nominal": plain, "table": table}
+    score_change_plot(out / "score_change.png", result)
+    return {"rows": rows, "nominal": plain, "table": table, "comparisons": comparisons}
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -28,7 +28,8 @@ def test_ablation_tiny(task, tmp_path, data_dir, monkeypatch, capsys):
     out = run(task, tmp_path, 1, data_dir)
     rows = list(csv.DictReader((out / "runs.csv").open()))
     the_task = tasks.TASKS[task](tasks.default_strengths(), TINY)
-    expected_rows = 1 + 3 * (1 + len(the_task.augmentation_sets()))
+    ceiling = int(task == "lartpc")  # the LArTPC table carries the supervised ceiling
+    expected_rows = 1 + 3 * (1 + ceiling + len(the_task.augmentation_sets()))
     assert len(rows) == expected_rows
     metric = tasks.TASKS[task].metrics[0]
     assert all(0.0 <= float(r[metric]) <= 1.0 for r in rows)
@@ -42,6 +43,14 @@ def test_ablation_tiny(task, tmp_path, data_dir, monkeypatch, capsys):
     assert "| — |" in none_line  # no difference of "none" to itself
     assert any(v in table for v in ("better", "worse", "not resolved"))
     assert (out / f"{metric}.png").stat().st_size > 1000
+    if ceiling:
+        assert "| supervised (ceiling) |" in table
+        # Confusion matrices of "all" and of the ceiling: one row per class, fractions summing to 1.
+        for title in ("**all**", "**supervised (ceiling)**"):
+            block = table.split(title)[1].split("\n\n")[1].splitlines()[2:]
+            assert [line.split(" | ")[0].strip("| ") for line in block] == list(tasks.LArTask.class_names)
+            for line in block:
+                assert abs(sum(float(v) for v in line.strip("| ").split(" | ")[1:]) - 1.0) < 0.02
 
 
 @pytest.mark.slow

@@ -2,6 +2,7 @@ import csv
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from systematics.parameters import NOMINAL, RANGES
 from training.studies import robustness
@@ -66,6 +67,27 @@ def test_study_end_to_end(tmp_path, monkeypatch):
     assert table.startswith("### LArTPC robustness (quick): 30 events")
     assert sum(line.startswith(f"| {m} |") for line in table.splitlines() for m in MODELS) == 3 * len(PARAMETERS)
     assert (out / "accuracy.png").stat().st_size > 10_000
+    assert (out / "score_change.png").stat().st_size > 10_000
+    comparisons = result["comparisons"]  # per range edge, the contrastive model against each classifier
+    assert len(comparisons) == 2 * len(PARAMETERS) * (len(MODELS) - 1)
+    assert all(c["d_mean_abs_dp"].low <= c["d_mean_abs_dp"].mean <= c["d_mean_abs_dp"].high for c in comparisons)
+    assert sum(line.startswith("| lifetime |") for line in table.splitlines()) == 2 * (len(MODELS) - 1)
+
+
+def test_compare_models_known_answer():
+    """A model whose logits do not move is more robust than one whose true-class score drops."""
+    g = torch.Generator().manual_seed(0)
+    labels = torch.randint(0, 3, (200,), generator=g)
+    reference = torch.randn(200, 3, generator=g, dtype=torch.float64) + 3 * F.one_hot(labels, 3)
+    drop = reference - 2 * F.one_hot(labels, 3)  # the true class loses score: accuracy falls too
+    edges = {(p, v): {MODELS[0]: reference, MODELS[1]: drop, MODELS[2]: reference}
+             for p in ("lifetime",) for v in (500.0, 5000.0)}
+    result = robustness.Sweep([], {m: reference for m in MODELS}, edges, labels)
+    rows = robustness.compare_models(result, n_boot=200)
+    against_drop = [r for r in rows if r["against"] == MODELS[1]]
+    assert all(r["more_robust"] == "yes" and r["d_accuracy_change"].low > 0 for r in against_drop)
+    against_same = [r for r in rows if r["against"] == MODELS[2]]
+    assert all(r["more_robust"] == "not resolved" and r["d_mean_abs_dp"].mean == 0 for r in against_same)
 
 
 def test_swept_parameters_and_units_come_from_the_table():

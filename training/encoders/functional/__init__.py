@@ -1,6 +1,7 @@
 """Pure kernels of the encoders: sparse convolution on integer voxel coordinates."""
 
 from training.encoders.functional.sparse_conv import (
+    KernelMap,
     apply_kernel_map,
     downsample_map,
     global_pool,
@@ -9,4 +10,5 @@ from training.encoders.functional.sparse_conv import (
     voxel_keys,
 )
 
-__all__ = ["voxel_keys", "kernel_offsets", "submanifold_map", "downsample_map", "apply_kernel_map", "global_pool"]
+__all__ = ["KernelMap", "voxel_keys", "kernel_offsets", "submanifold_map", "downsample_map", "apply_kernel_map",
+           "global_pool"]

@@ -6,33 +6,111 @@ once (``augment.Events.voxelize`` gives exactly this).
 
 A convolution is split in two steps:
 
-1. a *kernel map*: for each kernel offset k, the pairs (input row, output row) it
-   connects (``submanifold_map``, ``downsample_map``);
-2. gather-GEMM-scatter per offset (``apply_kernel_map``):
-   ``out[o] += feats[i] @ weight[k]``.
+1. a *kernel map* (``submanifold_map``, ``downsample_map``): for each kernel offset k,
+   the pairs (input row, output row) it connects, held as a ``KernelMap``;
+2. ``apply_kernel_map``: ``out[o] = sum_k sum_{(i, o) in map_k} feats[i] @ weight[k]``,
+   as a few large operations rather than three per offset: one matrix product for the
+   submanifold centre offset (every site pairs with itself), and for the other offsets
+   one gather, one batched matrix product over the offsets (each offset's pairs padded
+   to the longest) and one ``index_add``.
 
-Kernel offset ordering (the index k of ``weight[k]``): x slowest, z fastest, as the
-flattened (kD, kH, kW) kernel of ``torch.nn.functional.conv3d`` with the grid axes
-(x, y, z), so ``weight = w_dense.permute(2, 3, 4, 1, 0).reshape(K, C_in, C_out)``
-turns a dense (C_out, C_in, k, k, k) conv3d weight into ours. ``kernel_offsets``
+The map depends only on the sites, so one map serves every layer on the same sites (the
+network builds one per stride level per forward pass, for both SimCLR views at once).
+Building it needs no sort when the sites are sorted by event then voxel (as ``voxelize``
+and ``downsample_map`` return them) and one ``searchsorted`` per (x, y) column of the
+kernel that is not the mirror image of another (5 of the 9 for k = 3): the z neighbours of
+a key are its neighbours in the sorted key array, and offset -d is the transpose of
+offset d.
+
+Kernel offset ordering (the index k of ``weight[k]`` and of the table's columns): x
+slowest, z fastest, as the flattened (kD, kH, kW) kernel of ``torch.nn.functional.conv3d``
+with the grid axes (x, y, z), so ``weight = w_dense.permute(2, 3, 4, 1, 0).reshape(K, C_in,
+C_out)`` turns a dense (C_out, C_in, k, k, k) conv3d weight into ours. ``kernel_offsets``
 lists the offsets in this order.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
-from typing import Sequence
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
 from augment.functional.reduce import event_mean, unique_rows
 
-__all__ = ["voxel_keys", "kernel_offsets", "submanifold_map", "downsample_map", "apply_kernel_map", "global_pool"]
-
-KernelMap = list[tuple[Tensor, Tensor]]
+__all__ = ["KernelMap", "voxel_keys", "kernel_offsets", "submanifold_map", "downsample_map", "apply_kernel_map",
+           "global_pool"]
 
 _MAX_KEY = 2**62
+
+
+@dataclass(frozen=True)
+class KernelMap:
+    """The (input, output) row pairs of one convolution, grouped by kernel offset.
+
+    * ``num_in``, ``num_out``: rows of the input feats and of the output;
+    * ``centre``: an offset whose pairs are (i, i) for every row (the submanifold centre,
+      then ``num_in == num_out``), or None;
+    * ``offsets`` (G,): the offset of each chunk of the other pairs;
+    * ``inputs``, ``outputs`` (G, L) int64: chunk g holds up to L pairs of offset
+      ``offsets[g]``, padded with ``num_in`` / ``num_out``. An offset's pairs fill
+      ceil(count / L) chunks; L is chosen per map (``_chunk_length``) so that little padding
+      goes through the batched matrix product while chunks stay long."""
+
+    num_in: int
+    num_out: int
+    centre: int | None
+    offsets: Tensor
+    inputs: Tensor
+    outputs: Tensor
+
+    @classmethod
+    def from_masks(cls, found: Tensor, source: Tensor, offsets: Tensor, num_in: int, num_out: int,
+                   centre: int | None = None) -> "KernelMap":
+        """Group pairs given per offset: ``found`` (G, num_out) bool, ``source`` (G, num_out) int64;
+        offset ``offsets[g]`` connects input ``source[g, o]`` to output o where ``found[g, o]``.
+
+        With ``centre`` (submanifold maps, ``num_in == num_out``), ``offsets`` must be the
+        offsets before the centre; the ones after it are their transposes: offset
+        ``2 * centre - k`` holds the pairs (o, i) of offset k's (i, o)."""
+        counts = found.sum(1)
+        length = _chunk_length(counts.tolist())
+        chunks = (counts + length - 1) // length  # (G,) chunks per offset
+        first_chunk = torch.cumsum(chunks, 0) - chunks
+        group, row = found.nonzero(as_tuple=True)  # by group, then output row
+        slot = torch.arange(len(group), device=found.device) - (torch.cumsum(counts, 0) - counts)[group]
+        chunk, col = first_chunk[group] + slot // length, slot % length
+        num_chunks = int(chunks.sum())
+        inputs = source.new_full((num_chunks, length), num_in)
+        outputs = source.new_full((num_chunks, length), num_out)
+        inputs[chunk, col] = source[group, row]
+        outputs[chunk, col] = row
+        offsets = offsets.repeat_interleave(chunks)
+        if centre is not None:
+            offsets = torch.cat([offsets, 2 * centre - offsets.flip(0)])
+            inputs, outputs = torch.cat([inputs, outputs.flip(0)]), torch.cat([outputs, inputs.flip(0)])
+        return cls(num_in, num_out, centre, offsets, inputs, outputs)
+
+    def pairs(self, k: int) -> tuple[Tensor, Tensor]:
+        """(input rows, output rows) of offset ``k``."""
+        if k == self.centre:
+            rows = torch.arange(self.num_out, device=self.offsets.device)
+            return rows, rows
+        chunks = self.offsets == k
+        inputs, outputs = self.inputs[chunks].reshape(-1), self.outputs[chunks].reshape(-1)
+        keep = outputs < self.num_out
+        return inputs[keep], outputs[keep]
+
+
+def _chunk_length(counts: list[int], overhead: int = 64) -> int:
+    """Chunk length L minimising ``sum_g ceil(c_g / L) * (L + overhead)`` over L in the counts:
+    padded rows plus a per-chunk cost worth ``overhead`` rows. 1 if there are no pairs."""
+    candidates = sorted({c for c in counts if c > 0})
+    if not candidates:
+        return 1
+    return min(candidates, key=lambda length: sum(-(-c // length) for c in counts) * (length + overhead))
 
 
 def kernel_offsets(kernel_size: int, device: torch.device | str | None = None) -> Tensor:
@@ -77,35 +155,52 @@ def _box(coords: Tensor, batch: Tensor, pad: int) -> tuple[Tensor, Tensor]:
 def submanifold_map(coords: Tensor, batch: Tensor, kernel_size: int = 3) -> KernelMap:
     """Kernel map of a submanifold convolution: the output sites are the input sites.
 
-    For each offset d_k (``kernel_offsets(kernel_size)`` order) the pairs (i, o) with
-    ``coords[i] == coords[o] + d_k`` in the same event, as two int64 tensors. Built for
-    all offsets at once by hashing (batch, x, y, z) to int64 keys and looking the
-    shifted output keys up in the sorted input keys with ``torch.searchsorted``.
+    Offset d_k (``kernel_offsets(kernel_size)`` order) pairs (i, o) with ``coords[i] ==
+    coords[o] + d_k`` in the same event. Sites are hashed to int64 keys (``voxel_keys``),
+    sorted only if the sites are not already sorted by event then voxel. For each (dx, dy)
+    kernel column up to (0, 0), one batched ``searchsorted`` finds where ``key(site + (dx,
+    dy, -h))`` would go (h = k // 2); since the keys are distinct integers, the keys of dz
+    = -h..h can then only sit at the next positions, one step further per key found. The
+    offsets after the centre are the transposes of those before it.
 
     Raises ValueError if a (batch, voxel) pair occurs twice (voxelize first)."""
     _check_sites(coords, batch)
     if kernel_size % 2 == 0:
         raise ValueError(f"kernel_size: expected an odd size for a submanifold convolution, got {kernel_size}")
-    offsets = kernel_offsets(kernel_size, coords.device)
-    n = coords.shape[0]
+    n, k, h = coords.shape[0], kernel_size, kernel_size // 2
+    half = k**3 // 2  # offsets before the centre (0, 0, 0)
+    before = torch.arange(half, device=coords.device)
     if n == 0:
-        empty = coords.new_zeros(0)
-        return [(empty, empty) for _ in range(len(offsets))]
-    lower, size = _box(coords, batch, kernel_size // 2)
+        none = coords.new_zeros(half, 0)
+        return KernelMap.from_masks(none.bool(), none, before, 0, 0, centre=half)
+    lower, size = _box(coords, batch, h)
     keys = voxel_keys(batch, coords, lower, size)
-    sorted_keys, order = torch.sort(keys)
-    if (sorted_keys[1:] == sorted_keys[:-1]).any():
-        raise ValueError("coords: expected each voxel once per event, found duplicates (use Events.voxelize)")
-    # Shifting a key by an offset = adding the offset's key delta; the box padding keeps
-    # every shifted site inside the box, so no key wraps into another voxel or event.
-    strides = torch.stack([size[1] * size[2], size[2], torch.ones_like(size[2])])
-    queries = keys[None, :] + (offsets * strides).sum(1)[:, None]  # (K, N)
-    pos = torch.searchsorted(sorted_keys, queries).clamp_(max=n - 1)
-    found = sorted_keys[pos] == queries
-    k_idx, out_idx = found.nonzero(as_tuple=True)  # sorted by k
-    in_idx = order[pos[k_idx, out_idx]]
-    sizes = found.sum(1).tolist()
-    return list(zip(torch.split(in_idx, sizes), torch.split(out_idx, sizes)))
+    order = None
+    if not bool((keys[1:] > keys[:-1]).all()):
+        keys, order = torch.sort(keys)
+        if (keys[1:] == keys[:-1]).any():
+            raise ValueError("coords: expected each voxel once per event, found duplicates (use Events.voxelize)")
+    # The box padding keeps every shifted site inside the box, so no key wraps into another
+    # voxel or event; keys are >= 0, so the pad value -1 matches no query.
+    columns = torch.tensor([(a - h, b - h) for a in range(k) for b in range(k) if (a, b) <= (h, h)],
+                           device=coords.device)
+    query = keys + ((columns[:, 0] * size[1] + columns[:, 1]) * size[2])[:, None]  # (C, N): site + (dx, dy, 0)
+    padded = torch.cat([keys, keys.new_full((k,), -1)])
+    pos = torch.searchsorted(keys, query - h)
+    found, source = [], []
+    for dz in range(-h, h + 1):
+        hit = padded[pos] == query + dz
+        found.append(hit)
+        source.append(pos)
+        pos = pos + hit
+    # (C, k, N) in offset order (x, y columns, then dz): the first ``half`` rows are the offsets before the centre
+    found_t = torch.stack(found, 1).view(-1, n)[:half]
+    source_t = torch.stack(source, 1).view(-1, n)[:half]
+    kmap = KernelMap.from_masks(found_t, source_t, before, n, n, centre=half)
+    if order is None:
+        return kmap
+    rank_to_row = torch.cat([order, order.new_full((1,), n)])  # sorted ranks -> the caller's rows
+    return dataclasses.replace(kmap, inputs=rank_to_row[kmap.inputs], outputs=rank_to_row[kmap.outputs])
 
 
 def downsample_map(coords: Tensor, batch: Tensor, stride: int = 2) -> tuple[Tensor, Tensor, KernelMap]:
@@ -122,28 +217,36 @@ def downsample_map(coords: Tensor, batch: Tensor, stride: int = 2) -> tuple[Tens
     unique, out_idx = unique_rows(torch.cat([batch[:, None], down], 1))
     rel = coords - stride * down
     k = (rel[:, 0] * stride + rel[:, 1]) * stride + rel[:, 2]
-    k_sorted, order = torch.sort(k, stable=True)
-    sizes = torch.bincount(k_sorted, minlength=stride**3).tolist()
-    kmap = list(zip(torch.split(order, sizes), torch.split(out_idx[order], sizes)))
+    n = coords.shape[0]
+    table = coords.new_full((len(unique), stride**3), n)
+    table[out_idx, k] = torch.arange(n, device=coords.device)
+    kmap = KernelMap.from_masks((table < n).T, table.T, torch.arange(stride**3, device=coords.device), n, len(unique))
     return unique[:, 1:].contiguous(), unique[:, 0].contiguous(), kmap
 
 
-def apply_kernel_map(feats: Tensor, weight: Tensor, kernel_map: Sequence[tuple[Tensor, Tensor]],
-                     num_out: int, bias: Tensor | None = None) -> Tensor:
+def apply_kernel_map(feats: Tensor, weight: Tensor, kernel_map: KernelMap, bias: Tensor | None = None) -> Tensor:
     """``out[o] = bias + sum_k sum_{(i, o) in map_k} feats[i] @ weight[k]``: (num_out, C_out).
 
-    ``weight`` is (K, C_in, C_out) in the kernel map's offset order. One gather, one
-    matrix product and one ``index_add_`` per offset; differentiable in feats, weight
-    and bias."""
-    if feats.dim() != 2:
-        raise ValueError(f"feats: expected shape (N, C_in), got {tuple(feats.shape)}")
-    if weight.dim() != 3 or weight.shape[0] != len(kernel_map) or weight.shape[1] != feats.shape[1]:
-        raise ValueError(f"weight: expected shape ({len(kernel_map)}, {feats.shape[1]}, C_out), "
-                         f"got {tuple(weight.shape)}")
-    out = feats.new_zeros(num_out, weight.shape[2])
-    for k, (i, o) in enumerate(kernel_map):
-        if i.numel():
-            out.index_add_(0, o, feats[i] @ weight[k])
+    ``weight`` is (K, C_in, C_out) in the kernel map's offset order. At most one matrix
+    product (centre offset), one gather, one batched matrix product and one ``index_add``;
+    differentiable in feats, weight and bias."""
+    if feats.dim() != 2 or feats.shape[0] != kernel_map.num_in:
+        raise ValueError(f"feats: expected shape ({kernel_map.num_in}, C_in), got {tuple(feats.shape)}")
+    if weight.dim() != 3 or weight.shape[1] != feats.shape[1] or not (
+            len(kernel_map.offsets) == 0 or int(kernel_map.offsets[-1]) < weight.shape[0]) or (
+            kernel_map.centre is not None and kernel_map.centre >= weight.shape[0]):
+        raise ValueError(f"weight: expected shape (K, {feats.shape[1]}, C_out) with K covering the kernel map's "
+                         f"offsets, got {tuple(weight.shape)}")
+    c_in, c_out = weight.shape[1:]
+    n_out = kernel_map.num_out
+    out = feats @ weight[kernel_map.centre] if kernel_map.centre is not None else feats.new_zeros(n_out, c_out)
+    groups, length = kernel_map.inputs.shape
+    if groups and length:
+        padded = torch.cat([feats, feats.new_zeros(1, c_in)])
+        gathered = padded.index_select(0, kernel_map.inputs.reshape(-1)).view(groups, length, c_in)
+        products = torch.bmm(gathered, weight.index_select(0, kernel_map.offsets))  # (G, L, C_out)
+        out = torch.cat([out, out.new_zeros(1, c_out)]).index_add(
+            0, kernel_map.outputs.reshape(-1), products.view(-1, c_out))[:n_out]
     return out if bias is None else out + bias
 
 
