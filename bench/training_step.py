@@ -1,5 +1,5 @@
 """Share of a SimCLR training step spent making the two augmented views, with the encoders and
-augmentation sets of the ablation study (:mod:`training.tasks`).
+augmentation sets of the ablation study (:mod:`training.studies.tasks`).
 
     python -m bench.training_step [--device cuda] [--steps 10] [--threads 1]
 
@@ -22,7 +22,7 @@ import torch
 from augment import Compose, Events
 from bench.workloads import gun_batch, jet_batch
 from training.simclr import SimCLR, SimCLRTrainer
-from training.tasks import PRESETS, JetTask, LArTask, default_strengths
+from training.studies.tasks import PRESETS, JetTask, LArTask, default_strengths
 
 
 def _sync(device: torch.device) -> None:

@@ -1,13 +1,13 @@
 """Are models trained with detector throws more robust to mis-modelled detector parameters?
 
-    python -m training.robustness --quick            # 2 CPU cores
-    python -m training.robustness --full             # a larger machine
+    python -m training.studies.robustness --quick            # 2 CPU cores
+    python -m training.studies.robustness --full             # a larger machine
 
 Three LArTPC classifiers (e, gamma, mu, pi, p), same training split, encoder and seed:
 
 * ``SimCLR + throws``: SimCLR pre-trained on views through :class:`systematics.DetectorThrow`
   (all parameters thrown), frozen; linear head fitted on nominal-response features of the
-  training split (the linear classifier test of :mod:`training.ablation`);
+  training split (the linear classifier test of :mod:`training.studies.protocol`);
 * ``supervised nominal``: encoder + head trained with cross entropy on the nominal response
   (fresh diffusion and noise draws every step);
 * ``supervised nominal + throws``: the same, through ``DetectorThrow(p=0.5)`` (half of the
@@ -17,7 +17,7 @@ Each model is evaluated on the test split's deposits passed through the response
 parameters, one parameter at a time (efield, lifetime, diffusion_t, diffusion_l, birks_a,
 birks_k) on ``--grid`` points over its throw range (edges included) plus the nominal value,
 the others nominal. Every simulated test set uses the same diffusion and noise draws
-(generator seeded with :data:`training.tasks.EVALUATION_SEED`), so all models see the same
+(generator seeded with :data:`training.studies.tasks.EVALUATION_SEED`), so all models see the same
 events and a shift changes only the parameter. Per model and point: accuracy, its binomial
 error, the mean softmax score of the true class p_true, and against the nominal test set the
 mean over events of |p_true(shifted) - p_true(nominal)| and of the signed change.
@@ -43,11 +43,11 @@ from augment import Events
 from augment._checks import check_int
 from systematics import DetectorThrow
 from systematics.parameters import NOMINAL, RANGES
-from training.ablation import PROBE_L2, pretrain, probe
 from training.linear_eval import extract_features, fit_linear, train_test_split
-from training.report import panel_plot, write_csv
-from training.supervised import train_classifier
-from training.tasks import LARTPC_GEOMETRY, PRESETS, Budget, LArTask, add_strength_arguments
+from training.studies.protocol import PROBE_L2, pretrain, probe
+from training.studies.report import panel_plot, write_csv
+from training.studies.supervised import train_classifier
+from training.studies.tasks import LARTPC_GEOMETRY, PRESETS, Budget, LArTask, add_strength_arguments
 
 __all__ = ["PARAMETERS", "MODELS", "BUDGETS", "grid_values", "score_shift", "run_study", "main"]
 
@@ -178,7 +178,7 @@ def run_study(args: argparse.Namespace, budget: Budget, preset: str = "quick") -
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(prog="python -m training.robustness", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m training.studies.robustness", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", dest="preset", action="store_const", const="quick", help="2 CPU cores (default)")

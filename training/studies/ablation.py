@@ -1,9 +1,9 @@
 """Which invariances help? One SimCLR model per augmentation set, same seeds and budget,
 judged by the linear classifier test on frozen features.
 
-    python -m training.ablation --task jets --quick
-    python -m training.ablation --task lartpc --quick
-    python -m training.ablation --task both --full      # a larger machine
+    python -m training.studies.ablation --task jets --quick
+    python -m training.studies.ablation --task lartpc --quick
+    python -m training.studies.ablation --task both --full      # a larger machine
 
 Besides one row per augmentation set the table carries two baselines: the linear classifier
 on the raw (flattened, padded) inputs and the same encoder with random, untrained weights.
@@ -21,34 +21,14 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from augment import Events
-from training.linear_eval import extract_features, linear_probe, train_test_split
-from training.report import bar_plot, markdown_table, summarise, write_csv
-from training.simclr import SimCLR, SimCLRTrainer
-from training.tasks import PRESETS, TASKS, Budget, add_strength_arguments
+from training.linear_eval import extract_features, train_test_split
+from training.studies.protocol import pretrain, probe
+from training.studies.report import bar_plot, markdown_table, summarise, write_csv
+from training.studies.tasks import PRESETS, TASKS, add_strength_arguments
 
 __all__ = ["run_task", "main"]
 
 RAW, RANDOM = "raw inputs (linear)", "random-init encoder"
-PROBE_L2 = 1e-3  # L2 penalty of the linear classifier test
-
-
-def probe(features: torch.Tensor, events: Events, train: torch.Tensor, test: torch.Tensor, num_classes: int) -> dict:
-    out = linear_probe(features[train], events.labels[train], features[test], events.labels[test],
-                       num_classes=num_classes, l2=PROBE_L2)
-    out.pop("confusion")
-    return out
-
-
-def pretrain(task, pipeline, events: Events, budget: Budget, seed: int, workdir: Path) -> torch.nn.Module:
-    """SimCLR-train a fresh encoder (initialised from ``seed``) on unlabelled ``events``."""
-    torch.manual_seed(seed)
-    encoder = task.encoder()
-    trainer = SimCLRTrainer(SimCLR(encoder, projection_dim=budget.width), pipeline, lr=budget.lr,
-                            epochs=budget.epochs, batch_size=budget.batch_size, temperature=0.1, seed=seed,
-                            checkpoint_dir=workdir, device="cpu", progress=False)
-    trainer.fit(events)
-    return encoder
 
 
 def run_task(name: str, preset: str, args: argparse.Namespace) -> list[dict]:
@@ -103,7 +83,7 @@ def strengths(name: str, args: argparse.Namespace) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m training.ablation", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m training.studies.ablation", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--task", choices=("jets", "lartpc", "both"), default="both")
     size = parser.add_mutually_exclusive_group()

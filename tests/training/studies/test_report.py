@@ -1,6 +1,6 @@
 import math
 
-from training.report import bar_plot, markdown_table, summarise, write_csv
+from training.studies.report import bar_plot, markdown_table, summarise, write_csv
 
 
 def test_summarise_mean_and_sample_std():

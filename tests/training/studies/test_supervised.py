@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from augment import Translate
-from training.supervised import Classifier, train_classifier
+from training.studies.supervised import Classifier, train_classifier
 from tests.training.toy import SumPoolEncoder, toy_events
 
 

@@ -4,9 +4,9 @@ import pytest
 import torch
 
 from systematics.parameters import NOMINAL, RANGES
-from training import robustness
-from training.robustness import MODELS, PARAMETERS, grid_values, score_shift
-from training.tasks import Budget
+from training.studies import robustness
+from training.studies.robustness import MODELS, PARAMETERS, grid_values, score_shift
+from training.studies.tasks import Budget
 
 TINY = Budget(events_per_class=6, epochs=1, batch_size=8, seeds=(0,), width=4)
 

@@ -4,7 +4,7 @@ import csv
 
 import pytest
 
-from training import ablation, tasks
+from training.studies import ablation, tasks
 
 TINY = tasks.Budget(events_per_class=6, epochs=1, batch_size=8, seeds=(0, 1), width=8)
 
