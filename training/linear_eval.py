@@ -99,7 +99,7 @@ def fit_linear(feats: Tensor, labels: Tensor, num_classes: int | None = None, l2
     if len(torch.unique(labels)) < 2:
         raise ValueError("labels: expected at least two classes in the training split")
     c = 1.0 / (l2 * len(labels)) if l2 > 0 else np.inf  # C = inf: no penalty
-    model = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=max_iter, tol=1e-8))
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=max_iter))
     model.fit(feats.detach().cpu().double().numpy(), labels.cpu().numpy())
     return LinearClassifier(model, k)
 

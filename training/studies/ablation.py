@@ -4,6 +4,7 @@ judged by the linear classifier test on frozen features.
     python -m training.studies.ablation --task jets --quick
     python -m training.studies.ablation --task lartpc --quick
     python -m training.studies.ablation --task both --full      # a larger machine
+    python -m training.studies.ablation --data train.h5 --quick  # your files (see training.studies.user_data)
 
 Besides one row per augmentation set the table carries two baselines: the linear classifier
 on the raw (flattened, padded) inputs and the same encoder with random, untrained weights.
@@ -25,6 +26,7 @@ from training.linear_eval import extract_features, train_test_split
 from training.studies.protocol import pretrain, probe
 from training.studies.report import bar_plot, markdown_table, summarise, write_csv
 from training.studies.tasks import PRESETS, TASKS, add_strength_arguments
+from training.studies.user_data import USER_TASKS, add_data_arguments, task_for_data
 
 __all__ = ["run_task", "main"]
 
@@ -33,7 +35,7 @@ RAW, RANDOM = "raw inputs (linear)", "random-init encoder"
 
 def run_task(name: str, preset: str, args: argparse.Namespace) -> list[dict]:
     budget = PRESETS[(name, preset)]
-    task = TASKS[name](args, budget)
+    task = (USER_TASKS if getattr(args, "data", None) else TASKS)[name](args, budget)
     out = Path(args.out) / name
     start = time.perf_counter()
     events = task.load(Path(args.data_dir), seed=args.data_seed, workers=args.workers)
@@ -63,7 +65,9 @@ def run_task(name: str, preset: str, args: argparse.Namespace) -> list[dict]:
 
     summary = summarise(runs, "row", task.metrics)
     n_params = sum(p.numel() for p in task.encoder().parameters())
-    header = (f"### {name} ablation ({preset}): {events.num_events} events ({budget.events_per_class} per class, "
+    data = (f"from {', '.join(p.name for p in args.data)}" if getattr(args, "data", None)
+            else f"{budget.events_per_class} per class")
+    header = (f"### {name} ablation ({preset}): {events.num_events} events ({data}, "
               f"{len(train)} pre-train/probe-train, {len(test)} probe-test), {budget.epochs} epochs, batch "
               f"{budget.batch_size}, encoder {type(task.encoder()).__name__} with {n_params:,} parameters, seeds "
               f"{list(budget.seeds)}; data {generated:.0f} s, total {time.perf_counter() - start:.0f} s on "
@@ -97,9 +101,13 @@ def main(argv: list[str] | None = None) -> None:
                         help="torch intra-op threads (1 is fastest for these small models on a shared 2-core machine)")
     parser.add_argument("--no-progress", dest="progress", action="store_false")
     add_strength_arguments(parser)
+    add_data_arguments(parser)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    for name in ("jets", "lartpc") if args.task == "both" else (args.task,):
+    names = ("jets", "lartpc") if args.task == "both" else (args.task,)
+    if args.data:  # the files decide the task
+        names = (task_for_data(args),)
+    for name in names:
         run_task(name, args.preset or "quick", args)
 
 
