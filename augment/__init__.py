@@ -5,19 +5,30 @@
 
 from augment._base import Compose, OneOf, RandomApply, SomeOf, Transform
 from augment._events import Events
+from augment._params import Params
 from augment.energy import EnergyScale, LocalSmear
 from augment.geometric import Cutout, Jitter, Rotate, Translate
 from augment.jets import CentreJets, CollinearSplit, KeepHardest, NormalisePT, SoftSmear, preprocess_jets
 from augment.sampling import VoxelDrop
 
-# The detector throws live in systematics, which imports augment: these lines stay last.
-from systematics.response import DetectorResponse  # noqa: E402  isort: skip
-from systematics.throws import (DetectorThrow, DiffusionThrow, EFieldThrow, LifetimeThrow,  # noqa: E402  isort: skip
-                                RecombinationThrow)
+# The detector response and throws live in systematics (which imports augment): re-exported lazily
+# (PEP 562), so that `import augment` imports nothing from systematics.
+_SYSTEMATICS = {"DetectorResponse": "systematics.response", "DetectorThrow": "systematics.throws",
+                "LifetimeThrow": "systematics.throws", "EFieldThrow": "systematics.throws",
+                "DiffusionThrow": "systematics.throws", "RecombinationThrow": "systematics.throws"}
+
+
+def __getattr__(name: str):
+    if name in _SYSTEMATICS:
+        import importlib
+
+        return getattr(importlib.import_module(_SYSTEMATICS[name]), name)
+    raise AttributeError(f"module 'augment' has no attribute {name!r}")
+
 
 __all__ = [
-    "Events", "Transform", "Compose", "RandomApply", "OneOf", "SomeOf",
+    "Events", "Params", "Transform", "Compose", "RandomApply", "OneOf", "SomeOf",
     "Translate", "Rotate", "Jitter", "Cutout", "EnergyScale", "LocalSmear", "VoxelDrop",
     "CollinearSplit", "SoftSmear", "CentreJets", "NormalisePT", "KeepHardest", "preprocess_jets",
-    "DetectorResponse", "DetectorThrow", "LifetimeThrow", "EFieldThrow", "DiffusionThrow", "RecombinationThrow",
+    *_SYSTEMATICS,
 ]

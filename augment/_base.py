@@ -1,14 +1,22 @@
 """The transform protocol and the containers Compose, RandomApply, OneOf, SomeOf.
 
-A transform draws its random parameters with :meth:`Transform.sample` and applies
-them deterministically with :meth:`Transform.apply`:
+A transform subclass implements two methods:
 
-* ``params = t.sample(events, generator)``: a dict of tensors on the events' device.
-  Per-event entries are batch first, (B, ...); per-point draws, where a transform
-  needs them, are (N, ...) over the input points and their keys start with ``point_``. Every dict holds ``"apply"``, a (B,) bool gate drawn
-  with probability ``p``: events whose gate is False pass through unchanged.
-* ``out = t.apply(events, params)``: no randomness; replaying the same params on the
-  same events gives the same output.
+* ``sample_params(events, generator) -> dict[str, Tensor]``: its random draws on the events'
+  device, per-event (B, ...) and per-point (N, ...) under keys starting with ``point_``;
+* ``transform(events, params) -> Events``: its effect on EVERY event of the batch, pure and
+  deterministic (``params`` holds the draws, without the gate).
+
+The base class owns everything else, in methods a subclass cannot override:
+
+* ``params = t.sample(events, generator)``: a :class:`~augment.Params` (a dict bound to this
+  batch) holding the draws and ``"apply"``, a (B,) bool gate drawn with probability ``p``
+  (and-ed with an enclosing container's gate);
+* ``out = t.apply(events, params)``: checks ``params`` belong to this batch and the gate is a
+  (B,) bool tensor, calls ``transform`` and merges by the gate, so events whose gate is off come
+  out bit-identical (also when the transform adds or removes points). When the gate is known on
+  the host to be all on (p = 1, no container gate) or all off (p = 0), the merge, or the
+  transform, is skipped without a device sync;
 * ``out = t(events, generator)`` = ``apply(sample(...))``;
   ``out, params = t.sample_apply(events, generator)`` also returns what was drawn.
 
@@ -25,12 +33,16 @@ from torch import Tensor
 
 from augment._checks import check_events
 from augment._events import Events
+from augment._gate import check_gate, merge_gated
+from augment._params import Params
 from augment._random import GeneratorLike, as_generator, bernoulli, uniform
-from augment.functional.reduce import to_points
 
 __all__ = ["Transform", "Compose", "RandomApply", "OneOf", "SomeOf", "check_probability"]
 
-Params = Any  # dict[str, Tensor] for a single transform, nested lists/dicts for containers
+AnyParams = Any  # Params for a single transform, nested lists of Params for containers
+
+# The protocol's entry points: final, so that no subclass can bypass the gate or the checks.
+_FINAL = ("sample", "apply", "sample_apply", "__call__")
 
 
 def check_probability(name: str, p: float) -> float:
@@ -41,58 +53,105 @@ def check_probability(name: str, p: float) -> float:
 
 
 class Transform:
-    """Base class: subclasses implement ``sample_params`` and ``apply``.
+    """Base class: subclasses implement ``sample_params`` and ``transform`` (see the module docstring).
 
     ``p`` is the probability that the transform acts on a given event."""
 
     def __init__(self, p: float = 1.0) -> None:
         self.p = check_probability("p", p)
 
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        overridden = [name for name in _FINAL if name in vars(cls)]
+        if overridden:
+            raise TypeError(f"{cls.__name__}: {', '.join(overridden)} belong to the Transform protocol and cannot be "
+                            "overridden; implement sample_params(events, generator) and transform(events, params)")
+
     # Subclasses -------------------------------------------------------------
     def sample_params(self, events: Events, generator: torch.Generator | None) -> dict[str, Tensor]:
         """Draw the transform's own parameters (without the ``apply`` gate)."""
         return {}
 
-    def apply(self, events: Events, params: Params) -> Events:
-        raise NotImplementedError
+    def transform(self, events: Events, params: dict[str, Tensor]) -> Events:
+        """The effect on every event of ``events`` with ``params`` (no gate, no randomness)."""
+        raise NotImplementedError(f"{type(self).__name__}: implement transform(events, params)")
 
-    # Protocol ---------------------------------------------------------------
-    def sample(self, events: Events, generator: GeneratorLike = None, gate: Tensor | None = None) -> Params:
+    # Protocol (final) ---------------------------------------------------------
+    def sample(self, events: Events, generator: GeneratorLike = None, gate: Tensor | None = None) -> AnyParams:
         """Draw parameters for ``events``. ``gate`` (B,) bool, from an enclosing
         container, restricts which events may be transformed."""
+        generator, gate = _entry(events, generator, gate)
+        return self._sample(events, generator, gate)
+
+    def apply(self, events: Events, params: AnyParams) -> Events:
+        """Apply ``params`` (from :meth:`sample` on these events) deterministically."""
         check_events(events)
-        generator = as_generator(generator)
-        apply = bernoulli((events.num_events,), self.p, generator, events.device)
-        if gate is not None:
-            apply = apply & gate
-        params = self.sample_params(events, generator)
-        params["apply"] = apply
-        return params
+        return self._apply(events, params)
 
     def sample_apply(self, events: Events, generator: GeneratorLike = None,
-                     gate: Tensor | None = None) -> tuple[Events, Params]:
-        params = self.sample(events, generator, gate)
-        return self.apply(events, params), params
+                     gate: Tensor | None = None) -> tuple[Events, AnyParams]:
+        generator, gate = _entry(events, generator, gate)
+        return self._sample_apply(events, generator, gate)
 
     def __call__(self, events: Events, generator: GeneratorLike = None) -> Events:
         return self.sample_apply(events, generator)[0]
+
+    # Internals: inputs already checked (containers call these on their members) ----------
+    def _sample(self, events: Events, generator: torch.Generator | None, gate: Tensor | None) -> Params:
+        B, device = events.num_events, events.device
+        if self.p == 1.0:
+            apply = torch.ones(B, dtype=torch.bool, device=device)
+        elif self.p == 0.0:
+            apply = torch.zeros(B, dtype=torch.bool, device=device)
+        else:
+            apply = bernoulli((B,), self.p, generator, device)
+        if gate is not None:
+            apply = apply & gate
+        drawn = self.sample_params(events, generator)
+        if "apply" in drawn:
+            raise ValueError(f"{type(self).__name__}.sample_params: the key 'apply' is the base class's gate; "
+                             "name the parameter otherwise")
+        params = Params(drawn, events)
+        params["apply"] = apply
+        if self.p == 0.0 or (self.p == 1.0 and gate is None):
+            params.mark_uniform_gate(self.p == 1.0)
+        return params
+
+    def _apply(self, events: Events, params: AnyParams) -> Events:
+        if not isinstance(params, Params):
+            raise ValueError(f"params: expected the Params that {type(self).__name__}.sample returned for these "
+                             f"events, got {type(params).__name__} (bind hand-made values with Params(values, events))")
+        params = params.check_bound(events)
+        gate = check_gate(params.get("apply"), events.num_events)
+        known = params.uniform_gate()
+        if known is False:
+            return events
+        out = self.transform(events, {k: v for k, v in params.items() if k != "apply"})
+        if not isinstance(out, Events):
+            raise TypeError(f"{type(self).__name__}.transform: expected to return augment.Events, got "
+                            f"{type(out).__name__}")
+        return out if known else merge_gated(events, out, gate, f"{type(self).__name__}.transform")
+
+    def _sample_apply(self, events: Events, generator: torch.Generator | None,
+                      gate: Tensor | None) -> tuple[Events, AnyParams]:
+        params = self._sample(events, generator, gate)
+        return self._apply(events, params), params
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
         return f"{type(self).__name__}({args})"
 
 
-def point_gate(events: Events, params: dict[str, Tensor]) -> Tensor:
-    """(N, 1) bool: True on the points of events whose ``apply`` gate is set."""
-    return to_points(params["apply"], events.batch)[:, None]
-
-
-def gated(events: Events, gate: Tensor, new: Tensor, old: Tensor) -> Tensor:
-    """(N, ...) ``new`` on the points of events whose ``gate`` (B,) bool is set, ``old`` (bit-identical)
-    on the others. When every event is gated (p = 1) ``new`` is returned without a per-point select."""
-    if bool(gate.all()):
-        return new
-    return torch.where(to_points(gate, events.batch).reshape(-1, *(1,) * (new.dim() - 1)), new, old)
+def _entry(events: Events, generator: GeneratorLike, gate: Tensor | None) -> tuple[torch.Generator | None,
+                                                                                  Tensor | None]:
+    """The checks of a top-level call: the events, the generator (an int seed becomes a generator on
+    the events' device) and an outside gate."""
+    check_events(events)
+    if gate is not None:
+        check_gate(gate, events.num_events, "gate")
+        if gate.device != events.device:
+            raise ValueError(f"gate: expected a tensor on the events' device {events.device}, got {gate.device}")
+    return as_generator(generator, events.device), gate
 
 
 def _check_transforms(transforms: Sequence[Transform]) -> list[Transform]:
@@ -110,24 +169,24 @@ class Compose(Transform):
         super().__init__(1.0)
         self.transforms = _check_transforms(transforms)
 
-    def sample(self, events: Events, generator: GeneratorLike = None, gate: Tensor | None = None) -> Params:
+    def _sample(self, events: Events, generator: torch.Generator | None, gate: Tensor | None) -> list:
         """Params of a pipeline depend on intermediate results, so sampling runs it."""
-        return self.sample_apply(events, generator, gate)[1]
+        return self._sample_apply(events, generator, gate)[1]
 
-    def sample_apply(self, events, generator=None, gate=None):
-        check_events(events)
-        generator = as_generator(generator)
+    def _sample_apply(self, events: Events, generator: torch.Generator | None,
+                      gate: Tensor | None) -> tuple[Events, list]:
         all_params = []
         for t in self.transforms:
-            events, params = t.sample_apply(events, generator, gate)
+            events, params = t._sample_apply(events, generator, gate)
             all_params.append(params)
         return events, all_params
 
-    def apply(self, events: Events, params: Params) -> Events:
-        if len(params) != len(self.transforms):
-            raise ValueError(f"params: expected {len(self.transforms)} entries (one per transform), got {len(params)}")
+    def _apply(self, events: Events, params: AnyParams) -> Events:
+        if not isinstance(params, (list, tuple)) or len(params) != len(self.transforms):
+            got = f"{len(params)} entries" if isinstance(params, (list, tuple)) else type(params).__name__
+            raise ValueError(f"params: expected a list of {len(self.transforms)} entries (one per transform), got {got}")
         for t, p in zip(self.transforms, params):
-            events = t.apply(events, p)
+            events = t._apply(events, p)
         return events
 
     def __repr__(self) -> str:
@@ -142,11 +201,12 @@ class RandomApply(Compose):
         super().__init__([transforms] if isinstance(transforms, Transform) else transforms)
         self.p = check_probability("p", p)
 
-    def sample_apply(self, events, generator=None, gate=None):
-        check_events(events)
-        generator = as_generator(generator)
-        mine = bernoulli((events.num_events,), self.p, generator, events.device)
-        return super().sample_apply(events, generator, mine if gate is None else mine & gate)
+    def _sample_apply(self, events: Events, generator: torch.Generator | None,
+                      gate: Tensor | None) -> tuple[Events, list]:
+        if self.p < 1.0:
+            mine = bernoulli((events.num_events,), self.p, generator, events.device)
+            gate = mine if gate is None else mine & gate
+        return super()._sample_apply(events, generator, gate)
 
 
 class SomeOf(Compose):
@@ -182,14 +242,13 @@ class SomeOf(Compose):
                                   * (high - low + 1)).long().clamp_max(high - low)
         return ranks < count[:, None]
 
-    def sample_apply(self, events, generator=None, gate=None):
-        check_events(events)
-        generator = as_generator(generator)
+    def _sample_apply(self, events: Events, generator: torch.Generator | None,
+                      gate: Tensor | None) -> tuple[Events, list]:
         chosen = self._choose(events.num_events, generator, events.device)
         all_params = []
         for j, t in enumerate(self.transforms):
             g = chosen[:, j] if gate is None else chosen[:, j] & gate
-            events, params = t.sample_apply(events, generator, g)
+            events, params = t._sample_apply(events, generator, g)
             all_params.append(params)
         return events, all_params
 

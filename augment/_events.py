@@ -10,13 +10,17 @@ MinkowskiEngine coordinate layout:
 * ``batch`` (N,): int64, non-decreasing, the event each point belongs to.
 * ``num_events``: B. An event may hold no points.
 * ``labels``: optional (B,) per-event labels.
+* ``attrs``: per-event data, a read-only mapping of name -> (B, ...) tensor on the events' device
+  (e.g. the detector values a throw drew: ``attrs["lifetime"]`` (B,) in us). Carried by every
+  transform, sliced by :meth:`Events.index_select_events`, moved by :meth:`Events.to`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
-from typing import Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping, Sequence
 
 import torch
 from torch import Tensor
@@ -32,8 +36,10 @@ class Events:
     num_events: int
     labels: Tensor | None = None
     feature_names: tuple[str, ...] | None = None
+    attrs: Mapping[str, Tensor] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "attrs", _frozen(self.attrs))
         _validate(self)
 
     # ------------------------------------------------------------------ build
@@ -71,6 +77,7 @@ class Events:
             return dataclasses.replace(self, **changes)
         fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         fields.update(changes)
+        fields["attrs"] = _frozen(fields["attrs"])
         new = object.__new__(Events)
         for name, value in fields.items():
             object.__setattr__(new, name, value)
@@ -116,6 +123,7 @@ class Events:
             batch=new_batch,
             num_events=len(index),
             labels=None if self.labels is None else self.labels[index],
+            attrs={k: v.index_select(0, index) for k, v in self.attrs.items()},
         )
 
     def to(self, *args, **kwargs) -> "Events":
@@ -130,6 +138,7 @@ class Events:
         return self.replace(
             coords=move(self.coords), feats=move(self.feats),
             batch=_to_device_only(self.batch, *args, **kwargs), labels=move(self.labels),
+            attrs={k: move(v) for k, v in self.attrs.items()},
         )
 
     def padded(self, max_points: int | None = None) -> tuple[Tensor, Tensor, Tensor]:
@@ -228,6 +237,15 @@ def _to_device_only(t: Tensor, *args, **kwargs) -> Tensor:
     return t if device is None else t.to(device)
 
 
+def _frozen(attrs: Mapping[str, Tensor] | None) -> Mapping[str, Tensor]:
+    """``attrs`` as a read-only mapping (a copy, so later edits of the caller's dict do not leak in)."""
+    if attrs is None:
+        return MappingProxyType({})
+    if not isinstance(attrs, Mapping):
+        raise TypeError(f"attrs: expected a mapping of name -> (B, ...) tensor, got {type(attrs).__name__}")
+    return attrs if isinstance(attrs, MappingProxyType) else MappingProxyType(dict(attrs))
+
+
 def _validate(ev: Events) -> None:
     c, f, b = ev.coords, ev.feats, ev.batch
     for name, t in (("coords", c), ("feats", f), ("batch", b)):
@@ -255,8 +273,14 @@ def _validate(ev: Events) -> None:
         devices.add(ev.labels.device)
         if ev.labels.shape[:1] != (ev.num_events,):
             raise ValueError(f"labels: expected shape ({ev.num_events},), got {tuple(ev.labels.shape)}")
+    for key, value in ev.attrs.items():
+        if not isinstance(key, str) or not isinstance(value, Tensor):
+            raise TypeError(f"attrs: expected str -> torch.Tensor, got {key!r} -> {type(value).__name__}")
+        if value.dim() < 1 or value.shape[0] != ev.num_events:
+            raise ValueError(f"attrs['{key}']: expected shape ({ev.num_events}, ...), got {tuple(value.shape)}")
+        devices.add(value.device)
     if len(devices) > 1:
-        raise ValueError(f"coords, feats, batch, labels: expected one device, got mixed devices {sorted(map(str, devices))}")
+        raise ValueError(f"coords, feats, batch, labels, attrs: expected one device, got mixed devices {sorted(map(str, devices))}")
     if not isinstance(ev.num_events, int) or isinstance(ev.num_events, bool) or ev.num_events < 0:
         raise ValueError(f"num_events: expected an int >= 0, got {ev.num_events!r}")
     if ev.feature_names is not None and len(ev.feature_names) != f.shape[1]:

@@ -1,9 +1,10 @@
 """Random draws through an explicit ``torch.Generator``.
 
-Draws are made on the generator's device (CPU for ``torch.Generator()``) and moved
-to the events' device, so a seed gives the same numbers whatever device the batch is
-on. ``generator=None`` uses torch's global generator (seeded by ``torch.manual_seed``);
-an int is a seed for a fresh CPU generator.
+Draws are made on the events' device, with a generator on that device: an int seed
+becomes a fresh generator there (:func:`as_generator`), ``generator=None`` uses torch's
+default generator of that device (seeded by ``torch.manual_seed``). Nothing is drawn on
+the host and copied, so a GPU batch needs no host round trip; the numbers a seed gives
+depend on the device's generator (CPU and CUDA streams differ).
 """
 
 from __future__ import annotations
@@ -19,23 +20,28 @@ __all__ = ["GeneratorLike", "as_generator", "derive_seed", "uniform", "normal", 
            "positive_normal"]
 
 
-def as_generator(generator: GeneratorLike) -> torch.Generator | None:
-    """An int seed becomes a seeded CPU generator; a generator or None passes through."""
-    if generator is None or isinstance(generator, torch.Generator):
+def as_generator(generator: GeneratorLike, device: torch.device | str = "cpu") -> torch.Generator | None:
+    """An int seed becomes a generator on ``device`` seeded with it; a generator on ``device``
+    or None passes through. A generator on another device raises ValueError (draws are made
+    on the data's device, never on the host and copied)."""
+    device = torch.device(device)
+    if generator is None:
+        return None
+    if isinstance(generator, torch.Generator):
+        got = generator.device
+        if got.type != device.type or (got.index is not None and device.index is not None and got.index != device.index):
+            raise ValueError(f"generator: expected a torch.Generator on the events' device {device}, got one on "
+                             f"{got} (pass an int seed to get one on the right device)")
         return generator
     if isinstance(generator, int) and not isinstance(generator, bool):
-        return torch.Generator().manual_seed(generator)
+        return torch.Generator(device=device).manual_seed(generator)
     raise TypeError(f"generator: expected a torch.Generator, an int seed or None, got {type(generator).__name__}")
-
-
-def _draw_device(generator: torch.Generator | None, device: torch.device) -> torch.device:
-    return generator.device if generator is not None else device
 
 
 def uniform(shape: tuple[int, ...], low: float | Tensor, high: float | Tensor, generator: torch.Generator | None,
             device: torch.device, dtype: torch.dtype) -> Tensor:
     """U[low, high) of ``shape`` on ``device``."""
-    u = torch.rand(shape, generator=generator, device=_draw_device(generator, device), dtype=dtype).to(device)
+    u = torch.rand(shape, generator=generator, device=device, dtype=dtype)
     if isinstance(low, Tensor) or isinstance(high, Tensor):
         return low + (high - low) * u
     # Python numbers: the same low + (high - low) * u, in place (no (N,) temporaries).
@@ -44,7 +50,7 @@ def uniform(shape: tuple[int, ...], low: float | Tensor, high: float | Tensor, g
 
 def normal(shape: tuple[int, ...], generator: torch.Generator | None, device: torch.device, dtype: torch.dtype) -> Tensor:
     """Standard normal of ``shape`` on ``device``."""
-    return torch.randn(shape, generator=generator, device=_draw_device(generator, device), dtype=dtype).to(device)
+    return torch.randn(shape, generator=generator, device=device, dtype=dtype)
 
 
 def positive_normal(shape: tuple[int, ...], mean: float, sigma: float, generator: torch.Generator | None,
@@ -62,14 +68,13 @@ def positive_normal(shape: tuple[int, ...], mean: float, sigma: float, generator
 
 def bernoulli(shape: tuple[int, ...], p: float | Tensor, generator: torch.Generator | None, device: torch.device) -> Tensor:
     """Boolean tensor, True with probability ``p``."""
-    u = torch.rand(shape, generator=generator, device=_draw_device(generator, device)).to(device)
-    return u < p
+    return torch.rand(shape, generator=generator, device=device) < p
 
 
 def randint(high: Tensor, generator: torch.Generator | None) -> Tensor:
     """Uniform integers in [0, high) elementwise (``high`` > 0), on ``high``'s device."""
-    u = torch.rand(high.shape, generator=generator, device=_draw_device(generator, high.device), dtype=torch.float64)
-    return torch.minimum((u.to(high.device) * high).long(), high - 1)
+    u = torch.rand(high.shape, generator=generator, device=high.device, dtype=torch.float64)
+    return torch.minimum((u * high).long(), high - 1)
 
 
 def rotation_matrices(n: int, dim: int, generator: torch.Generator | None, device: torch.device,

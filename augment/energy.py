@@ -17,7 +17,7 @@ import torch
 from torch import Tensor
 
 from augment import functional as F
-from augment._base import Transform, gated
+from augment._base import Transform
 from augment._checks import (check_column, check_columns, check_nonnegative, check_pair, check_param,
                              check_positive, check_range)
 from augment._events import Events
@@ -50,7 +50,7 @@ class _FeatureScale(Transform):
         return positive_normal(shape, *self.factor, generator, device, dtype)
 
     def _scale(self, events: Events, factors: Tensor) -> Events:
-        """Multiply by per-point ``factors`` (N,); an exact 1 leaves a point bit-identical."""
+        """Multiply by per-point ``factors`` (N,)."""
         for c in self.columns:
             check_column("columns", c, events)
         return events.replace(feats=F.scale_features(events.feats, factors, self.columns))
@@ -68,10 +68,9 @@ class EnergyScale(_FeatureScale):
     def sample_params(self, events: Events, generator: torch.Generator | None) -> dict[str, Tensor]:
         return {"scale": self._draw((events.num_events,), events, generator)}
 
-    def apply(self, events: Events, params: dict[str, Tensor]) -> Events:
+    def transform(self, events: Events, params: dict[str, Tensor]) -> Events:
         scale = check_param(params, "scale", (events.num_events,), events)
-        gate = check_param(params, "apply", (events.num_events,), events)
-        return self._scale(events, F.to_points(torch.where(gate, scale, torch.ones_like(scale)), events.batch))
+        return self._scale(events, F.to_points(scale, events.batch))
 
 
 class LocalSmear(_FeatureScale):
@@ -85,7 +84,5 @@ class LocalSmear(_FeatureScale):
     def sample_params(self, events: Events, generator: torch.Generator | None) -> dict[str, Tensor]:
         return {"point_scale": self._draw((events.num_points,), events, generator)}
 
-    def apply(self, events: Events, params: dict[str, Tensor]) -> Events:
-        scale = check_param(params, "point_scale", (events.num_points,), events)
-        gate = check_param(params, "apply", (events.num_events,), events)
-        return self._scale(events, gated(events, gate, scale, torch.ones_like(scale)))
+    def transform(self, events: Events, params: dict[str, Tensor]) -> Events:
+        return self._scale(events, check_param(params, "point_scale", (events.num_points,), events))

@@ -9,10 +9,11 @@ import torch
 from torch import Tensor
 
 from augment import functional as F
-from augment._base import Transform, gated, point_gate
+from augment._base import Transform
 from augment._checks import (check_column, check_float_coords, check_param, check_per_axis, check_value_or_range,
                              per_axis_tensor)
 from augment._events import Events
+from augment._params import Params
 from augment._random import axis_angle_to_matrix, normal, randint, rotation_matrices, uniform
 from augment.sampling import keep_points
 
@@ -35,16 +36,14 @@ class Translate(Transform):
         half = per_axis_tensor("max_shift", self.max_shift, events)
         return {"shift": uniform((B, D), -half, half, generator, events.device, events.coords.dtype)}
 
-    def apply(self, events: Events, params: dict[str, Tensor]) -> Events:
+    def transform(self, events: Events, params: dict[str, Tensor]) -> Events:
         check_float_coords(events)
         shift = check_param(params, "shift", (events.num_events, events.coords.shape[1]), events)
-        gate = check_param(params, "apply", (events.num_events,), events)
-        # Adding an exact zero leaves ungated events bit-identical.
-        return events.replace(coords=F.translate(events.coords, events.batch, shift * gate[:, None]))
+        return events.replace(coords=F.translate(events.coords, events.batch, shift))
 
-    def inverse(self, events: Events, params: dict[str, Tensor]) -> Events:
+    def inverse(self, events: Events, params: Params) -> Events:
         """Undo :meth:`apply` with the same params."""
-        return self.apply(events, {**params, "shift": -params["shift"]})
+        return self.apply(events, params.replace(shift=-params["shift"]))
 
 
 class Rotate(Transform):
@@ -94,18 +93,16 @@ class Rotate(Transform):
             weights = events.feats[:, self.weight_column]
         return F.event_mean(events.coords, events.batch, events.num_events, weights)
 
-    def apply(self, events: Events, params: dict[str, Tensor]) -> Events:
+    def transform(self, events: Events, params: dict[str, Tensor]) -> Events:
         check_float_coords(events, dims=(2, 3))
         B, D = events.num_events, events.coords.shape[1]
         matrix = check_param(params, "matrix", (B, D, D), events)
         centre = check_param(params, "centre", (B, D), events)
-        gate = check_param(params, "apply", (B,), events)
-        rotated = F.rotate(events.coords, events.batch, matrix, centre)
-        return events.replace(coords=gated(events, gate, rotated, events.coords))
+        return events.replace(coords=F.rotate(events.coords, events.batch, matrix, centre))
 
-    def inverse(self, events: Events, params: dict[str, Tensor]) -> Events:
+    def inverse(self, events: Events, params: Params) -> Events:
         """Undo :meth:`apply` with the same params (the transposed rotation, same centre)."""
-        return self.apply(events, {**params, "matrix": params["matrix"].transpose(1, 2)})
+        return self.apply(events, params.replace(matrix=params["matrix"].transpose(1, 2)))
 
 
 def _unit_axis(axis: Sequence[float]) -> tuple[float, float, float]:
@@ -131,12 +128,10 @@ class Jitter(Transform):
         z = normal(tuple(events.coords.shape), generator, events.device, events.coords.dtype)
         return {"point_offset": z * sigma}
 
-    def apply(self, events: Events, params: dict[str, Tensor]) -> Events:
+    def transform(self, events: Events, params: dict[str, Tensor]) -> Events:
         check_float_coords(events)
         offset = check_param(params, "point_offset", tuple(events.coords.shape), events)
-        check_param(params, "apply", (events.num_events,), events)
-        # Adding an exact zero leaves ungated events bit-identical.
-        return events.replace(coords=F.jitter(events.coords, offset * point_gate(events, params)))
+        return events.replace(coords=F.jitter(events.coords, offset))
 
 
 class Cutout(Transform):
@@ -181,14 +176,13 @@ class Cutout(Transform):
                 size = size[:, None].expand(B, D).contiguous()
         return {"centre": centre, "size": size}
 
-    def apply(self, events: Events, params: dict[str, Tensor]) -> Events:
+    def transform(self, events: Events, params: dict[str, Tensor]) -> Events:
         check_float_coords(events)
         B, D = events.num_events, events.coords.shape[1]
         centre = check_param(params, "centre", (B, D), events)
         size = check_param(params, "size", (B, D) if self.shape == "box" else (B,), events)
-        check_param(params, "apply", (B,), events)
         region = F.inside_box if self.shape == "box" else F.inside_sphere
-        cut = region(events.coords, events.batch, centre, size) & point_gate(events, params)[:, 0]
+        cut = region(events.coords, events.batch, centre, size)
         return keep_points(events, F.restore_emptied(~cut, events.batch, B))
 
 

@@ -14,7 +14,7 @@ import torch
 from torch import Tensor
 
 from augment import functional as F
-from augment._base import Transform, check_probability, gated
+from augment._base import Compose, Transform, check_probability
 from augment._checks import check_column, check_float_coords, check_int, check_param, check_positive
 from augment._events import Events
 from augment._random import normal, uniform
@@ -38,10 +38,6 @@ def check_jets(events: Events) -> None:
     if events.num_points and bool((events.feats[:, 0] < 0).any()):
         raise ValueError(f"events.feats[:, 0]: expected pT >= 0 GeV, got a minimum of "
                          f"{float(events.feats[:, 0].min())}")
-
-
-def _gate(events: Events, params: dict[str, Tensor]) -> Tensor:
-    return check_param(params, "apply", (events.num_events,), events)
 
 
 class CollinearSplit(Transform):
@@ -78,13 +74,12 @@ class CollinearSplit(Transform):
         r = uniform((events.num_points,), 0.0, 1.0, generator, events.device, events.feats.dtype)
         return {"point_split": split, "point_r": r}
 
-    def apply(self, events: Events, params: dict[str, Tensor]) -> Events:
+    def transform(self, events: Events, params: dict[str, Tensor]) -> Events:
         check_jets(events)
         for i, c in enumerate(self.pt_columns):
             check_column(f"pt_columns[{i}]", c, events)
         split = check_param(params, "point_split", (events.num_points,), events)
         r = check_param(params, "point_r", (events.num_points,), events)
-        split = split & F.to_points(_gate(events, params), events.batch)
         coords, feats, batch = F.collinear_split(events.coords, events.feats, events.batch, split,
                                                  r.to(events.feats.dtype), self.pt_columns)
         return events.replace(coords=coords, feats=feats, batch=batch)
@@ -110,11 +105,11 @@ class SoftSmear(Transform):
         check_jets(events)
         return {"point_noise": normal((events.num_points, 2), generator, events.device, events.coords.dtype)}
 
-    def apply(self, events: Events, params: dict[str, Tensor]) -> Events:
+    def transform(self, events: Events, params: dict[str, Tensor]) -> Events:
         check_jets(events)
         noise = check_param(params, "point_noise", (events.num_points, 2), events)
-        moved = F.soft_smear(events.coords, events.feats, noise.to(events.coords.dtype), self.scale, self.pt_min)
-        return events.replace(coords=gated(events, _gate(events, params), moved, events.coords))
+        return events.replace(coords=F.soft_smear(events.coords, events.feats, noise.to(events.coords.dtype),
+                                                  self.scale, self.pt_min))
 
 
 class _JetPreprocessing(Transform):
@@ -133,36 +128,33 @@ class CentreJets(_JetPreprocessing):
     """Move each jet's pT-weighted axis (:func:`augment.functional.jet_axis`, circular mean
     in phi) to (0, 0); phi is wrapped into [-pi, pi) after the subtraction."""
 
-    def apply(self, events: Events, params: dict[str, Tensor]) -> Events:
+    def transform(self, events: Events, params: dict[str, Tensor]) -> Events:
         check_jets(events)
-        centred = F.centre_jets(events.coords, events.feats, events.batch, events.num_events)
-        return events.replace(coords=gated(events, _gate(events, params), centred, events.coords))
+        return events.replace(coords=F.centre_jets(events.coords, events.feats, events.batch, events.num_events))
 
 
 class NormalisePT(_JetPreprocessing):
     """Divide each constituent's pT (feats[:, 0]) by its jet's summed pT, so pT sums to 1
     (dimensionless afterwards). Jets with zero total pT keep pT = 0."""
 
-    def apply(self, events: Events, params: dict[str, Tensor]) -> Events:
+    def transform(self, events: Events, params: dict[str, Tensor]) -> Events:
         check_jets(events)
-        normalised = F.normalise_pt(events.feats, events.batch, events.num_events)
-        return events.replace(feats=gated(events, _gate(events, params), normalised, events.feats))
+        return events.replace(feats=F.normalise_pt(events.feats, events.batch, events.num_events))
 
 
 class KeepHardest(_JetPreprocessing):
     """Keep the ``n`` highest-pT constituents of each jet (all if it has fewer).
 
     The output lists each jet's constituents by pT descending (equal pT in input order);
-    jets that an enclosing container gates off keep all constituents, also sorted by pT."""
+    jets that an enclosing container gates off come out unchanged."""
 
     def __init__(self, n: int) -> None:
         super().__init__()
         self.n = check_int("n", n, 0)
 
-    def apply(self, events: Events, params: dict[str, Tensor]) -> Events:
+    def transform(self, events: Events, params: dict[str, Tensor]) -> Events:
         check_jets(events)
-        limit = torch.where(_gate(events, params), self.n, events.counts())
-        coords, feats, batch = F.keep_hardest(events.coords, events.feats, events.batch, events.num_events, limit)
+        coords, feats, batch = F.keep_hardest(events.coords, events.feats, events.batch, events.num_events, self.n)
         return events.replace(coords=coords, feats=feats, batch=batch)
 
 
@@ -178,8 +170,4 @@ def preprocess_jets(events: Events, n: int | None = JETCLR_NUM_CONSTITUENTS, nor
         transforms.append(KeepHardest(n))
     if normalise_pt:
         transforms.append(NormalisePT())
-    check_jets(events)
-    everything = {"apply": torch.ones(events.num_events, dtype=torch.bool, device=events.device)}
-    for t in transforms:  # deterministic: applied directly, no random draw
-        events = t.apply(events, everything)
-    return events
+    return Compose(transforms)(events)

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from augment import functional as F
-from augment._base import Transform, gated
+from augment._base import Transform
 from augment._checks import check_param, check_value_or_range
 from augment._events import Events
 from augment._random import uniform
@@ -22,7 +22,7 @@ class VoxelDrop(Transform):
     ``drop`` is a number in [0, 1) or a (low, high) range in [0, 1) drawn uniformly per
     event. Never empties a non-empty event: where every point of an event would be
     dropped, the point with the highest random key (the one closest to being kept) stays.
-    Params: ``point_keep`` (N,) bool, applied as given (ungated events keep every point)."""
+    Params: ``point_keep`` (N,) bool."""
 
     def __init__(self, drop: float | Sequence[float] = 0.1, p: float = 1.0) -> None:
         super().__init__(p)
@@ -35,12 +35,11 @@ class VoxelDrop(Transform):
         keep = key >= F.to_points(drop, events.batch)
         return {"point_keep": F.keep_one_per_event(keep, events.batch, key, events.num_events)}
 
-    def apply(self, events: Events, params: dict[str, Tensor]) -> Events:
+    def transform(self, events: Events, params: dict[str, Tensor]) -> Events:
         keep = check_param(params, "point_keep", (events.num_points,), events)
-        gate = check_param(params, "apply", (events.num_events,), events)
         if keep.dtype != torch.bool:
             raise TypeError(f"params['point_keep']: expected a bool tensor, got {keep.dtype}")
-        return keep_points(events, gated(events, gate, keep, torch.ones_like(keep)))
+        return keep_points(events, keep)
 
 
 def keep_points(events: Events, keep: Tensor) -> Events:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from augment._base import Transform
+from augment._base import Transform, check_probability
 from augment._checks import check_events, check_float_coords, check_int, check_param
 from augment._events import Events
-from augment._random import GeneratorLike, normal, randint
+from augment._random import bernoulli, normal, randint
 from systematics.functional.chain import detector_response
 from systematics.parameters import DetectorParams, DriftGeometry, ReadoutConfig
 
@@ -31,13 +31,15 @@ class DetectorResponse(Transform):
     ``diffusion_samples``, and the per-event ``noise_seed`` (B,) int64; the params dict also holds
     the per-event detector values used ("efield", "lifetime", "diffusion_t", "diffusion_l",
     "temperature" and the recombination constants), so ``apply(events, params)`` replays exactly.
-    Subclasses (the throws) draw some of these values per event; events whose ``apply`` gate is
-    False get ``params`` (the configured values) instead: the response itself always runs, since
+    Subclasses (the throws) draw some of these values per event, on the events where the (B,) bool
+    ``thrown`` (drawn with probability ``p``) is True; the other events get ``params`` (the
+    configured values). The response itself acts on every event (its gate is always on), since
     every event must come out as charge."""
 
     def __init__(self, params: DetectorParams | None = None, geometry: DriftGeometry | None = None,
                  readout: ReadoutConfig | None = None, diffusion_samples: int = 8, p: float = 1.0) -> None:
-        super().__init__(p)
+        super().__init__(1.0)
+        self.throw_p = check_probability("p", p)
         for name, value, cls in (("params", params, DetectorParams), ("geometry", geometry, DriftGeometry),
                                  ("readout", readout, ReadoutConfig)):
             if value is not None and not isinstance(value, cls):
@@ -56,23 +58,20 @@ class DetectorResponse(Transform):
     # Transform protocol -------------------------------------------------------
     def sample_params(self, events: Events, generator: torch.Generator | None) -> dict[str, Tensor]:
         check_deposits(events)
-        out = self.draw_detector(events, generator)
+        thrown = bernoulli((events.num_events,), self.throw_p, generator, events.device)
+        base = self.params.as_tensors(events.num_events, events.device, events.coords.dtype)
+        out = {key: torch.where(thrown, value, base[key]) for key, value in self.draw_detector(events, generator).items()}
+        out["thrown"] = thrown
         seed_high = torch.full((events.num_events,), _SEED_RANGE, dtype=torch.int64, device=events.device)
         out["noise_seed"] = randint(seed_high, generator)
         out["point_offsets"] = normal((events.num_points, self.diffusion_samples, 3), generator, events.device,
                                       events.coords.dtype)
         return out
 
-    def sample(self, events: Events, generator: GeneratorLike = None, gate: Tensor | None = None) -> dict[str, Tensor]:
-        """As :meth:`Transform.sample`; detector values of gated-off events are set to the configured
-        ones, so the params hold the values actually applied."""
-        params = super().sample(events, generator, gate)
-        return {**params, **self._gated_values(events, params)}
-
-    def apply(self, events: Events, params: dict[str, Tensor]) -> Events:
+    def transform(self, events: Events, params: dict[str, Tensor]) -> Events:
         check_deposits(events)
         B, N = events.num_events, events.num_points
-        values = self._gated_values(events, params)
+        values = {key: check_param(params, key, (B,), events).to(events.coords.dtype) for key in self.params.keys}
         DetectorParams(recombination=self.params.recombination, **values)  # validates replayed values
         offsets = check_param(params, "point_offsets", (N, self.diffusion_samples, 3), events)
         seed = check_param(params, "noise_seed", (B,), events)
@@ -80,13 +79,6 @@ class DetectorResponse(Transform):
                                 self.geometry, self.readout, offsets.to(events.coords.dtype), seed)
         return events.replace(coords=out.coords, feats=out.charge[:, None], batch=out.batch,
                               feature_names=CHARGE_FEATURES)
-
-    def _gated_values(self, events: Events, params: dict[str, Tensor]) -> dict[str, Tensor]:
-        B, dtype = events.num_events, events.coords.dtype
-        gate = check_param(params, "apply", (B,), events)
-        base = self.params.as_tensors(B, events.device, dtype)
-        return {key: torch.where(gate, check_param(params, key, (B,), events).to(dtype), base[key])
-                for key in self.params.keys}
 
 
 def check_deposits(events: Events) -> None:

@@ -3,7 +3,7 @@ import torch
 from hypothesis import given
 
 from augment import Compose, OneOf, RandomApply, SomeOf, Translate
-from tests.contracts import assert_events_equal
+from augment.testing import assert_events_equal
 from tests.strategies import events_strategy
 
 

@@ -4,10 +4,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-from augment import EnergyScale, Events, LocalSmear
+from augment import EnergyScale, Events, LocalSmear, Params
 from augment import functional as F
 from augment._random import positive_normal
-from tests.contracts import assert_events_equal, check_transform_contract
+from augment.testing import assert_events_equal, check_transform
 from tests.strategies import events_strategy
 
 TRANSFORMS = [EnergyScale(p=0.7), EnergyScale((1.0, 0.2), "normal", columns=[0, 1]),
@@ -17,7 +17,7 @@ TRANSFORMS = [EnergyScale(p=0.7), EnergyScale((1.0, 0.2), "normal", columns=[0, 
 @pytest.mark.parametrize("t", TRANSFORMS, ids=repr)
 @given(ev=events_strategy())
 def test_contract(t, ev):
-    check_transform_contract(t, ev)
+    check_transform(t, ev)
 
 
 @given(events_strategy(), st.sampled_from(["uniform", "normal"]))
@@ -81,4 +81,4 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match=r"columns: expected a feats column in \[0, 1\)"):
         EnergyScale(columns=1)(ev)
     with pytest.raises(ValueError, match=r"params\['scale'\]: expected shape \(1,\)"):
-        EnergyScale().apply(ev, {"scale": torch.ones(2), "apply": torch.ones(1, dtype=torch.bool)})
+        EnergyScale().apply(ev, Params({"scale": torch.ones(2), "apply": torch.ones(1, dtype=torch.bool)}, ev))

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from augment import Events, Rotate
 from augment import functional as F
-from augment._base import gated
+from augment._gate import merge_gated
 from augment._random import positive_normal, uniform
 from tests.strategies import events_strategy
 
@@ -38,14 +38,22 @@ def test_rotate_2d_hand_values():
     assert out.tolist() == [[2.0, 1.0], [1.0, 2.0], [5.0, 5.0]]
 
 
-def test_gated_skips_the_select_only_when_all_gated():
-    ev = Events(torch.zeros(3, 2), torch.ones(3, 1), torch.tensor([0, 1, 1]), 2)
-    new, old = torch.tensor([[1.0], [2.0], [3.0]]), torch.tensor([[-0.0], [5.0], [6.0]])
-    assert gated(ev, torch.tensor([True, True]), new, old) is new
-    out = gated(ev, torch.tensor([False, True]), new, old)
-    assert out.tolist() == [[-0.0], [2.0], [3.0]] and torch.signbit(out[0, 0])
-    keep = torch.tensor([False, False, True])
-    assert gated(ev, torch.tensor([True, False]), keep, torch.ones_like(keep)).tolist() == [False, True, True]
+def test_merge_gated_selects_per_point_and_keeps_negative_zero():
+    ev = Events(torch.tensor([[-0.0], [5.0], [6.0]]), torch.ones(3, 1), torch.tensor([0, 1, 1]), 2)
+    moved = ev.replace(coords=torch.tensor([[1.0], [2.0], [3.0]]))
+    out = merge_gated(ev, moved, torch.tensor([False, True]))
+    assert out.coords.tolist() == [[-0.0], [2.0], [3.0]] and torch.signbit(out.coords[0, 0])
+    assert out.feats is ev.feats  # untouched tensors are not copied
+
+
+def test_merge_gated_takes_whole_events_when_points_change():
+    ev = Events(torch.tensor([[0.0], [1.0], [2.0], [3.0]]), torch.arange(4.0)[:, None], torch.tensor([0, 0, 1, 2]), 3)
+    grown = Events(torch.tensor([[10.0], [11.0], [12.0], [13.0], [14.0]]), torch.zeros(5, 1),
+                   torch.tensor([0, 1, 1, 1, 2]), 3)
+    out = merge_gated(ev, grown, torch.tensor([False, True, False]))
+    assert out.coords.flatten().tolist() == [0.0, 1.0, 11.0, 12.0, 13.0, 3.0]
+    assert out.batch.tolist() == [0, 0, 1, 1, 1, 2]
+    assert out.feats.flatten().tolist() == [0.0, 1.0, 0.0, 0.0, 0.0, 3.0]
 
 
 def test_keep_one_per_event_without_emptied_events_keeps_keep():

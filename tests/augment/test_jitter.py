@@ -2,19 +2,19 @@ import pytest
 import torch
 from hypothesis import given
 
-from augment import Events, Jitter
-from tests.contracts import assert_events_equal, check_transform_contract
+from augment import Events, Jitter, Params
+from augment.testing import assert_events_equal, check_transform
 from tests.strategies import events_strategy
 
 
 @given(events_strategy())
 def test_contract(ev):
-    check_transform_contract(Jitter([0.5, 1.0, 2.0], p=0.7), ev)
+    check_transform(Jitter([0.5, 1.0, 2.0], p=0.7), ev)
 
 
 @given(events_strategy(dims=2, dtype=torch.float32))
 def test_contract_2d_float32(ev):
-    check_transform_contract(Jitter(0.1), ev, atol=1e-5)
+    check_transform(Jitter(0.1), ev, atol=1e-5)
 
 
 def test_offset_statistics():
@@ -41,4 +41,4 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="sigma: expected one value or D = 3"):
         Jitter([1.0, 2.0])(ev)
     with pytest.raises(ValueError, match=r"params\['point_offset'\]: expected shape \(2, 3\)"):
-        Jitter(1.0).apply(ev, {"point_offset": torch.zeros(1, 3), "apply": torch.ones(1, dtype=torch.bool)})
+        Jitter(1.0).apply(ev, Params({"point_offset": torch.zeros(1, 3), "apply": torch.ones(1, dtype=torch.bool)}, ev))

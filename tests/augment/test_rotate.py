@@ -6,10 +6,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-from augment import Events, Rotate
+from augment import Events, Params, Rotate
 from augment import functional as F
 from augment._random import rotation_matrices
-from tests.contracts import assert_events_equal, check_transform_contract
+from augment.testing import assert_events_equal, check_transform
 from tests.strategies import events_strategy
 
 
@@ -23,7 +23,7 @@ def pairwise_within_events(ev: Events) -> torch.Tensor:
 @given(data=st.data())
 def test_contract(dims, centre, data):
     ev = data.draw(events_strategy(dims=dims))
-    check_transform_contract(Rotate(centre=centre, p=0.7), ev)
+    check_transform(Rotate(centre=centre, p=0.7), ev)
 
 
 @given(events_strategy(dims=3), st.sampled_from([None, (0.0, 0.0, 1.0), (1.0, -2.0, 0.5)]))
@@ -110,4 +110,4 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match=r"events.coords: expected D in \(2, 3\)"):
         Rotate()(Events(torch.zeros(2, 4), torch.ones(2, 1), torch.tensor([0, 0]), 1))
     with pytest.raises(ValueError, match=r"params\['matrix'\]: expected shape"):
-        Rotate().apply(ev2, {"matrix": torch.eye(3)[None], "centre": torch.zeros(1, 2), "apply": torch.ones(1, dtype=bool)})
+        Rotate().apply(ev2, Params({"matrix": torch.eye(3)[None], "centre": torch.zeros(1, 2), "apply": torch.ones(1, dtype=bool)}, ev2))

@@ -3,16 +3,16 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from augment import Events, VoxelDrop
+from augment import Events, Params, VoxelDrop
 from augment import functional as F
-from tests.contracts import assert_events_equal, check_transform_contract
+from augment.testing import assert_events_equal, check_transform
 from tests.strategies import events_strategy
 
 
 @pytest.mark.parametrize("t", [VoxelDrop(0.3, p=0.7), VoxelDrop((0.5, 0.99))], ids=repr)
 @given(ev=events_strategy())
 def test_contract(t, ev):
-    check_transform_contract(t, ev)
+    check_transform(t, ev)
 
 
 @given(events_strategy(max_events=20, max_points=5), st.integers(0, 100))
@@ -57,4 +57,4 @@ def test_bad_arguments():
             VoxelDrop(bad)
     ev = Events(torch.zeros(2, 3), torch.ones(2, 1), torch.tensor([0, 0]), 1)
     with pytest.raises(TypeError, match=r"params\['point_keep'\]: expected a bool tensor"):
-        VoxelDrop().apply(ev, {"point_keep": torch.ones(2), "apply": torch.ones(1, dtype=torch.bool)})
+        VoxelDrop().apply(ev, Params({"point_keep": torch.ones(2), "apply": torch.ones(1, dtype=torch.bool)}, ev))

@@ -3,13 +3,13 @@ import torch
 from hypothesis import given
 
 from augment import Translate
-from tests.contracts import assert_events_equal, check_transform_contract
+from augment.testing import assert_events_equal, check_transform
 from tests.strategies import events_strategy
 
 
 @given(events_strategy())
 def test_contract(ev):
-    check_transform_contract(Translate(3.0, p=0.7), ev)
+    check_transform(Translate(3.0, p=0.7), ev)
 
 
 @given(events_strategy())

@@ -4,10 +4,10 @@ import pytest
 import torch
 from hypothesis import given
 
-from augment import Compose, DetectorResponse, EFieldThrow, Events, Translate
+from augment import Compose, DetectorResponse, EFieldThrow, Events, Params, Translate
 from systematics import DetectorParams, DriftGeometry, ReadoutConfig
 from systematics import functional as F
-from tests.contracts import assert_events_equal, check_transform_contract
+from augment.testing import assert_events_equal, check_transform
 from tests.systematics.deposits import deposits_strategy, track
 
 QUIET = ReadoutConfig(threshold=0.0, noise=0.0)  # keeps every voxel, adds nothing
@@ -16,14 +16,14 @@ NO_DIFFUSION = DetectorParams(diffusion_t=0.0, diffusion_l=0.0)
 
 @given(deposits_strategy())
 def test_contract_response(ev):
-    check_transform_contract(DetectorResponse(diffusion_samples=3, readout=ReadoutConfig(threshold=500.0)), ev)
+    check_transform(DetectorResponse(diffusion_samples=3, readout=ReadoutConfig(threshold=500.0)), ev)
 
 
 @given(deposits_strategy(dtype=torch.float32))
 def test_contract_response_float32_box_field_velocity(ev):
     t = EFieldThrow(params=DetectorParams.nominal("box"), geometry=DriftGeometry(field_changes_velocity=True),
                     diffusion_samples=2, p=0.5)
-    check_transform_contract(t, ev)
+    check_transform(t, ev)
 
 
 @given(deposits_strategy())
@@ -123,11 +123,11 @@ def test_bad_input():
         r(ev.voxelize(1.0).replace(feature_names=("dE", "dx")), 0)
     params = r.sample(ev, 0)
     with pytest.raises(ValueError, match="lifetime: expected values in"):
-        r.apply(ev, {**params, "lifetime": -params["lifetime"]})
+        r.apply(ev, params.replace(lifetime=-params["lifetime"]))
     with pytest.raises(ValueError, match=r"params\['point_offsets'\]: expected shape \(400, 8, 3\)"):
-        r.apply(ev, {**params, "point_offsets": params["point_offsets"][:, :2]})
+        r.apply(ev, params.replace(point_offsets=params["point_offsets"][:, :2]))
     with pytest.raises(ValueError, match="params: missing 'efield'"):
-        r.apply(ev, {k: v for k, v in params.items() if k != "efield"})
+        r.apply(ev, Params({k: v for k, v in params.items() if k != "efield"}, ev))
     with pytest.raises(ValueError, match="diffusion_samples: expected an int >= 1"):
         DetectorResponse(diffusion_samples=0)
     with pytest.raises(TypeError, match="params: expected a DetectorParams"):
