@@ -225,6 +225,12 @@ class Events:
 
         return from_awkward(array, coords, feats, labels, dtype)
 
+    def __reduce__(self):
+        """Pickle (DataLoader workers, multiprocessing) with ``attrs`` as a plain dict: a
+        read-only mapping proxy cannot be pickled."""
+        return (Events, (self.coords, self.feats, self.batch, self.num_events, self.labels, self.feature_names,
+                         dict(self.attrs)))
+
 
 def _to_device_only(t: Tensor, *args, **kwargs) -> Tensor:
     """``Tensor.to`` ignoring any dtype: keeps integer tensors integer."""

@@ -4,15 +4,17 @@ without reading the rest, and describes its columns in a :class:`SourceInfo`."""
 from __future__ import annotations
 
 import abc
+import importlib
 import numbers
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any, ClassVar
 
 from augment._events import Events
 
-__all__ = ["Source", "SourceInfo", "HDF5_SIGNATURE", "ROOT_SIGNATURE", "file_head"]
+__all__ = ["Source", "SourceInfo", "HDF5_SIGNATURE", "ROOT_SIGNATURE", "file_head", "require"]
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"  # HDF5 File Format Specification, "Superblock" (at offset 0 here)
 ROOT_SIGNATURE = b"root"                 # ROOT file header: the first four bytes (ROOT TFile reference)
@@ -71,3 +73,11 @@ def file_head(path: str | os.PathLike, size: int = 8) -> bytes:
         raise FileNotFoundError(f"path: no file at {path}")
     with path.open("rb") as f:
         return f.read(size)
+
+
+def require(module: str, reading: str) -> ModuleType:
+    """Import an optional dependency of a reader, or say which extra installs it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:  # pragma: no cover - the data extra installs them
+        raise ImportError(f"reading {reading} files needs {module}: pip install 'hep-augment[data]'") from e

@@ -120,14 +120,19 @@ def collate_events(items: Sequence[Item | tuple[Tensor, Tensor]],
 
 
 def concat_events(parts: Sequence[Events]) -> Events:
-    """The events of ``parts`` one after another as one batch (labels kept when all have them)."""
+    """The events of ``parts`` one after another as one batch (labels kept when all have them,
+    per-event ``attrs`` concatenated)."""
     if not parts:
         raise ValueError("parts: expected at least one Events batch")
     shifts = np.cumsum([0] + [p.num_events for p in parts[:-1]])
     labels = None if any(p.labels is None for p in parts) else torch.cat([p.labels for p in parts])
+    keys = set(parts[0].attrs)
+    if any(set(p.attrs) != keys for p in parts):
+        raise ValueError(f"parts: expected the same attrs keys in every batch, got {[sorted(p.attrs) for p in parts]}")
     return parts[0].replace(coords=torch.cat([p.coords for p in parts]), feats=torch.cat([p.feats for p in parts]),
                             batch=torch.cat([p.batch + int(s) for p, s in zip(parts, shifts)]),
-                            num_events=sum(p.num_events for p in parts), labels=labels, validate=True)
+                            num_events=sum(p.num_events for p in parts), labels=labels,
+                            attrs={k: torch.cat([p.attrs[k] for p in parts]) for k in keys}, validate=True)
 
 
 @dataclass(frozen=True)

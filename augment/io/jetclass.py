@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from augment._events import Events
-from augment.io._source import ROOT_SIGNATURE, Source, SourceInfo, file_head
+from augment.io._source import ROOT_SIGNATURE, Source, SourceInfo, file_head, require
 from augment.io.arrays import jets_from_four_vectors
 
 __all__ = ["JetClassSource", "LABEL_NAMES", "TREE"]
@@ -26,11 +26,7 @@ _FOUR_VECTOR = ("part_px", "part_py", "part_pz", "part_energy")
 
 
 def _uproot():
-    try:
-        import uproot
-    except ImportError as e:  # pragma: no cover - the data extra installs it
-        raise ImportError("reading JetClass files needs uproot: pip install 'hep-augment[data]'") from e
-    return uproot
+    return require("uproot", "JetClass")
 
 
 class JetClassSource(Source):

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from augment._events import Events
-from augment.io._source import HDF5_SIGNATURE, Source, SourceInfo, file_head
+from augment.io._source import HDF5_SIGNATURE, Source, SourceInfo, file_head, require
 from augment.io.arrays import jets_from_four_vectors
 
 __all__ = ["TopTaggingSource", "LABEL_NAMES", "LABEL_COLUMN"]
@@ -29,11 +29,7 @@ _PANDAS_TYPES = (b"frame", b"frame_table", "frame", "frame_table")
 
 
 def _pandas():
-    try:
-        import pandas
-    except ImportError as e:  # pragma: no cover - the data extra installs it
-        raise ImportError("reading top-tagging files needs pandas and PyTables: pip install 'hep-augment[data]'") from e
-    return pandas
+    return require("pandas", "top-tagging")
 
 
 class TopTaggingSource(Source):

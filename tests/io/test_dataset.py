@@ -92,3 +92,28 @@ def test_loader_batches_depend_on_the_seed_not_on_num_workers(tmp_path):
     # Without the transform the batches are the events themselves, in the sampled order.
     plain = next(iter(event_loader(ds, 10, seed=7, shuffle=False)))
     assert same(plain, read(path))
+
+
+def test_concat_events_keeps_per_event_attrs():
+    from augment import Events
+    from augment.io.dataset import concat_events
+
+    a = Events.from_counts(np.zeros((2, 2), np.float32), np.ones((2, 1), np.float32), np.array([2]))
+    b = Events.from_counts(np.zeros((1, 2), np.float32), np.ones((1, 1), np.float32), np.array([0, 1]))
+    out = concat_events([a.replace(attrs={"t": torch.tensor([1.0])}), b.replace(attrs={"t": torch.tensor([2.0, 3.0])})])
+    assert out.num_events == 3 and out.counts().tolist() == [2, 0, 1] and out.attrs["t"].tolist() == [1.0, 2.0, 3.0]
+    with pytest.raises(ValueError, match="parts: expected the same attrs keys"):
+        concat_events([a.replace(attrs={"t": torch.tensor([1.0])}), b])
+
+
+def test_events_pickle_for_workers():
+    # Regression: Events with its read-only attrs mapping could not be pickled, so a DataLoader
+    # worker's batch never arrived (the loader waited forever).
+    import pickle
+
+    from augment import Events
+
+    ev = Events.from_counts(np.zeros((3, 2), np.float32), np.ones((3, 1), np.float32), np.array([1, 2]),
+                            labels=np.array([0, 1]), feature_names=("pT",)).replace(attrs={"t": torch.tensor([1., 2.])})
+    back = pickle.loads(pickle.dumps(ev))
+    assert same(back, ev) and back.feature_names == ("pT",) and back.attrs["t"].tolist() == [1.0, 2.0]
