@@ -158,3 +158,17 @@ def test_ddp_two_ranks_equal_single_process_double_batch(tmp_path):
     assert out["loss"] == pytest.approx(hist["loss"], rel=1e-5)
     for a, b in zip(out["params"], tr.model.parameters()):
         torch.testing.assert_close(a, b.detach(), rtol=1e-5, atol=1e-6)
+
+
+def test_resume_from_a_damaged_checkpoint_raises_naming_it(tmp_path):
+    # Regression: a checkpoint with 4 KiB of flipped bytes loaded without complaint and training
+    # went on with NaN.
+    data = toy_events(36)
+    make_trainer(make_model(), tmp_path, warmup_steps=2).fit(data, max_steps=3)
+    path = tmp_path / "last.pt"
+    raw = bytearray(path.read_bytes())
+    mid = len(raw) // 2
+    raw[mid:mid + 4096] = bytes(b ^ 0xFF for b in raw[mid:mid + 4096])
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match=r"checkpoint .*last\.pt: checksum mismatch"):
+        make_trainer(make_model(), tmp_path, warmup_steps=2).fit(data, resume=True)
