@@ -117,3 +117,22 @@ def test_events_pickle_for_workers():
                             labels=np.array([0, 1]), feature_names=("pT",)).replace(attrs={"t": torch.tensor([1., 2.])})
     back = pickle.loads(pickle.dumps(ev))
     assert same(back, ev) and back.feature_names == ("pT",) and back.attrs["t"].tolist() == [1.0, 2.0]
+
+
+def test_block_shuffle_reads_each_chunk_once_per_epoch(tmp_path, monkeypatch):
+    # A full permutation read a chunk per event (1488x one whole read in bench.io); block shuffling
+    # takes chunks in a random order, shuffle_window at a time.
+    path = write_jetclass(tmp_path / "j.root", jets(40, 3, seed=4), np.arange(40) % 10)
+    ds = EventsDataset(path, chunk_events=5, cache_chunks=2)
+    reads = []
+    original = Source.read
+    monkeypatch.setattr(Source, "read", lambda self, a=0, b=None: reads.append((a, b)) or original(self, a, b))
+    loader = event_loader(ds, 4, seed=1, shuffle_window=2)
+    order = [i for request in loader.sampler for i in request.indices]
+    assert sorted(order) == list(range(40)) and order != list(range(40))
+    groups = [sorted({i // 5 for i in order[k:k + 10]}) for k in range(0, 40, 10)]
+    assert all(len(g) == 2 for g in groups) and sorted(c for g in groups for c in g) == list(range(8))
+    assert sum(b.num_events for b in loader) == 40
+    assert len(reads) == 8 and sorted(reads) == [(lo, lo + 5) for lo in range(0, 40, 5)]
+    with pytest.raises(ValueError, match="shuffle_window: expected at most the dataset's cache_chunks = 2"):
+        event_loader(ds, 4, seed=1, shuffle_window=3)
