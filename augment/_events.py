@@ -243,6 +243,37 @@ class Events:
                 f"D={self.coords.shape[1]}, C={self.feats.shape[1]}, features={self.feature_names}, "
                 f"dtype={self.coords.dtype}, device={self.device})")
 
+    # ------------------------------------------------------- from other layouts
+    @classmethod
+    def from_padded(cls, coords, feats, mask, labels=None, feature_names=None) -> "Events":
+        """From padded (B, n, D) coords, (B, n, C) feats and a (B, n) bool mask (numpy or
+        torch): :func:`augment.io.from_padded`, the inverse of :meth:`padded`."""
+        from augment.io.arrays import from_padded
+
+        return from_padded(coords, feats, mask, labels, feature_names)
+
+    @classmethod
+    def from_counts(cls, coords, feats, counts, labels=None, feature_names=None) -> "Events":
+        """From flat (N, D) coords, (N, C) feats and per-event point counts (B,) (numpy or
+        torch): :func:`augment.io.from_counts`."""
+        from augment.io.arrays import from_counts
+
+        return from_counts(coords, feats, counts, labels, feature_names)
+
+    @classmethod
+    def from_awkward(cls, array, coords, feats, labels=None, dtype=torch.float32) -> "Events":
+        """From an awkward ``B * var * {fields}`` record array, naming the coords and feats
+        fields: :func:`augment.io.from_awkward`."""
+        from augment.io.arrays import from_awkward
+
+        return from_awkward(array, coords, feats, labels, dtype)
+
+    def __reduce__(self):
+        """Pickle (DataLoader workers, multiprocessing) with ``attrs`` as a plain dict: a
+        read-only mapping proxy cannot be pickled."""
+        return (Events, (self.coords, self.feats, self.batch, self.num_events, self.labels, self.feature_names,
+                         dict(self.attrs)))
+
 
 def _to_device_only(t: Tensor, *args, **kwargs) -> Tensor:
     """``Tensor.to`` ignoring any dtype: keeps integer tensors integer."""

@@ -16,7 +16,7 @@ from torch import Tensor
 
 GeneratorLike = torch.Generator | int | None
 
-__all__ = ["GeneratorLike", "as_generator", "uniform", "normal", "bernoulli", "randint", "rotation_matrices",
+__all__ = ["GeneratorLike", "as_generator", "derive_seed", "uniform", "normal", "bernoulli", "randint", "rotation_matrices",
            "positive_normal"]
 
 
@@ -124,3 +124,11 @@ def quaternion_to_matrix(q: Tensor) -> Tensor:
         2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w),
         2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y),
     ], dim=-1).reshape(-1, 3, 3)
+
+
+def derive_seed(*keys: int) -> int:
+    """A 63-bit seed from integer keys (numpy SeedSequence hashing): distinct keys give
+    statistically independent streams."""
+    import numpy as np
+
+    return int(np.random.SeedSequence(list(keys)).generate_state(1, np.uint64)[0] >> np.uint64(1))

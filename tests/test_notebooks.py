@@ -23,3 +23,10 @@ def test_notebook_executes(path, tmp_path, monkeypatch):
 def test_notebooks_exist():
     names = {p.name for p in NOTEBOOKS}
     assert {"quickstart.ipynb"} <= names
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebooks_do_not_write_next_to_the_package(path):
+    # Regression: jets.ipynb built its data path from augment.__file__ (site-packages when installed).
+    code = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+    assert "__file__" not in code

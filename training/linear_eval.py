@@ -3,13 +3,13 @@
 A representation is judged by how well a linear classifier separates the classes on
 its frozen features (the "linear evaluation protocol" of SimCLR, arXiv:2002.05709
 sec. 4). Features are standardised with the mean and standard deviation of the
-training split only; the classifier is a multinomial logistic regression fitted
-full-batch with L-BFGS (float64), with an optional L2 penalty on the weights.
+training split only (scikit-learn ``StandardScaler``); the classifier is scikit-learn's
+multinomial ``LogisticRegression`` (L-BFGS) with an optional L2 penalty on the weights.
 
-Metrics: binary tasks get the ROC AUC (Mann-Whitney U from average ranks, ties
-counted one half) and the background rejection 1/eps_b at signal efficiency
-eps_s = 0.5 (the figure of merit of top tagging, Kasieczka et al., "The Machine
-Learning Landscape of Top Taggers", arXiv:1902.09914); every task gets the accuracy
+Metrics: binary tasks get the ROC AUC (``sklearn.metrics.roc_auc_score``) and the
+background rejection 1/eps_b at signal efficiency eps_s = 0.5 (the figure of merit of top
+tagging, Kasieczka et al., "The Machine Learning Landscape of Top Taggers",
+arXiv:1902.09914), read off ``sklearn.metrics.roc_curve``; every task gets the accuracy
 and the confusion matrix (rows = true class, columns = predicted class).
 """
 
@@ -17,14 +17,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import confusion_matrix as sk_confusion_matrix
+from sklearn.metrics import roc_auc_score, roc_curve
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
 from torch import Tensor, nn
 
 from augment._checks import check_events, check_int, check_nonnegative
 from augment._events import Events
 
-__all__ = ["extract_features", "train_test_split", "LinearClassifier", "fit_linear", "roc_curve", "roc_auc",
-           "rejection_at", "confusion_matrix", "linear_probe"]
+__all__ = ["extract_features", "train_test_split", "LinearClassifier", "fit_linear", "rejection_at",
+           "confusion_matrix", "linear_probe"]
 
 
 @torch.no_grad()
@@ -62,85 +68,52 @@ def train_test_split(num: int, test_fraction: float = 0.25, seed: int = 0) -> tu
 
 @dataclass(frozen=True)
 class LinearClassifier:
-    """Standardisation (fitted on the training split) + linear map to class logits."""
+    """A fitted scikit-learn pipeline (standardisation + logistic regression) over K classes."""
 
-    mean: Tensor    # (F,)
-    scale: Tensor   # (F,)
-    weight: Tensor  # (K, F)
-    bias: Tensor    # (K,)
+    model: Pipeline
+    num_classes: int
 
     def logits(self, feats: Tensor) -> Tensor:
-        """(M, K) float64 logits of ``feats`` (M, F)."""
-        x = (feats.to(self.mean) - self.mean) / self.scale
-        return x @ self.weight.T + self.bias
+        """(M, K) float64 logits of ``feats`` (M, F): the decision function, (0, d) for two
+        classes; -inf for a class absent from the training split."""
+        scores = self.model.decision_function(feats.detach().cpu().double().numpy())
+        if scores.ndim == 1:
+            scores = np.stack([np.zeros_like(scores), scores], axis=1)
+        out = np.full((len(scores), self.num_classes), -np.inf)
+        out[:, self.model.classes_] = scores
+        return torch.from_numpy(out).to(feats.device)
 
 
 def fit_linear(feats: Tensor, labels: Tensor, num_classes: int | None = None, l2: float = 0.0,
                max_iter: int = 200) -> LinearClassifier:
     """Multinomial logistic regression on standardised ``feats`` (M, F) with int
-    ``labels`` (M,) in [0, num_classes): minimises mean cross entropy + l2/2 |W|^2 with
-    full-batch L-BFGS. Constant features (std 0) are centred and left unscaled."""
+    ``labels`` (M,) in [0, num_classes): minimises mean cross entropy + l2/2 |W|^2, i.e.
+    scikit-learn's ``C = 1 / (l2 M)`` (C = inf, no penalty, for l2 = 0). Constant features (std 0)
+    are centred and left unscaled (``StandardScaler``)."""
     _check_feats_labels("feats", "labels", feats, labels)
     check_nonnegative("l2", l2)
+    check_int("max_iter", max_iter, 1)
     k = int(labels.max()) + 1 if num_classes is None else num_classes
     if int(labels.max()) >= k:
         raise ValueError(f"labels: expected class indices < num_classes = {k}, got {int(labels.max())}")
-    x = feats.double()
-    mean = x.mean(0)
-    std = x.std(0, unbiased=False)
-    scale = torch.where(std > 0, std, torch.ones_like(std))
-    x = (x - mean) / scale
-    weight = torch.zeros(k, x.shape[1], dtype=x.dtype, device=x.device, requires_grad=True)
-    bias = torch.zeros(k, dtype=x.dtype, device=x.device, requires_grad=True)
-    opt = torch.optim.LBFGS([weight, bias], max_iter=max_iter, line_search_fn="strong_wolfe",
-                            tolerance_grad=1e-9, tolerance_change=1e-12)
-
-    def closure() -> Tensor:
-        opt.zero_grad()
-        loss = nn.functional.cross_entropy(x @ weight.T + bias, labels) + 0.5 * l2 * (weight ** 2).sum()
-        loss.backward()
-        return loss
-
-    opt.step(closure)
-    return LinearClassifier(mean, scale, weight.detach(), bias.detach())
-
-
-def roc_curve(scores: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
-    """(fpr, tpr) at every distinct threshold, from (0, 0) to (1, 1); an event is
-    selected when its score is >= the threshold (higher score = more signal-like).
-    ``labels``: 1 signal, 0 background."""
-    pos = _check_binary(scores, labels)
-    order = torch.argsort(scores, descending=True)
-    _, counts = torch.unique_consecutive(scores[order], return_counts=True)
-    ends = torch.cumsum(counts, 0) - 1
-    tp = torch.cumsum(pos[order].double(), 0)[ends]
-    fp = (ends + 1).double() - tp
-    zero = tp.new_zeros(1)
-    return torch.cat([zero, fp / fp[-1]]), torch.cat([zero, tp / tp[-1]])
-
-
-def roc_auc(scores: Tensor, labels: Tensor) -> float:
-    """Area under the ROC curve = P(score_signal > score_background) + P(equal) / 2,
-    computed as the Mann-Whitney U statistic from average ranks (ties share their mean rank)."""
-    pos = _check_binary(scores, labels)
-    sorted_scores, order = torch.sort(scores)
-    _, inverse, counts = torch.unique_consecutive(sorted_scores, return_inverse=True, return_counts=True)
-    last = torch.cumsum(counts, 0).double()            # 1-based rank of each tie group's last member
-    mean_rank = (last - (counts - 1) / 2.0)[inverse]     # average of the group's ranks
-    ranks = torch.empty_like(mean_rank).scatter_(0, order, mean_rank)
-    n_pos = int(pos.sum())
-    n_neg = len(pos) - n_pos
-    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    if len(torch.unique(labels)) < 2:
+        raise ValueError("labels: expected at least two classes in the training split")
+    c = 1.0 / (l2 * len(labels)) if l2 > 0 else np.inf  # C = inf: no penalty
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=max_iter))
+    model.fit(feats.detach().cpu().double().numpy(), labels.cpu().numpy())
+    return LinearClassifier(model, k)
 
 
 def rejection_at(scores: Tensor, labels: Tensor, signal_efficiency: float = 0.5) -> float:
     """Background rejection 1/eps_b at ``signal_efficiency`` eps_s, with eps_b linearly
     interpolated on the ROC curve between the two thresholds around eps_s (the lowest
-    eps_b where the ROC is flat at eps_s). inf when eps_b = 0."""
+    eps_b where the ROC is flat at eps_s). inf when eps_b = 0. ``labels``: 1 signal,
+    0 background; higher score = more signal-like."""
     if not 0.0 < signal_efficiency <= 1.0:
         raise ValueError(f"signal_efficiency: expected a number in (0, 1], got {signal_efficiency!r}")
-    fpr, tpr = roc_curve(scores, labels)
-    i = int(torch.searchsorted(tpr, torch.tensor(signal_efficiency, dtype=tpr.dtype)))  # first tpr >= eps_s
+    y, s = _check_binary(scores, labels)
+    fpr, tpr, _ = roc_curve(y, s, drop_intermediate=False)
+    i = int(np.searchsorted(tpr, signal_efficiency))  # first tpr >= eps_s
     if tpr[i] == signal_efficiency:
         eps_b = float(fpr[i])
     else:
@@ -159,7 +132,8 @@ def confusion_matrix(predicted: Tensor, true: Tensor, num_classes: int) -> Tenso
     for name, t in (("predicted", predicted), ("true", true)):
         if len(t) and (int(t.min()) < 0 or int(t.max()) >= num_classes):
             raise ValueError(f"{name}: expected class indices in [0, {num_classes}), got [{int(t.min())}, {int(t.max())}]")
-    return torch.bincount(true * num_classes + predicted, minlength=num_classes ** 2).reshape(num_classes, num_classes)
+    return torch.from_numpy(sk_confusion_matrix(true.cpu().numpy(), predicted.cpu().numpy(),
+                                                labels=list(range(num_classes)))).to(torch.int64)
 
 
 def linear_probe(train_feats: Tensor, train_labels: Tensor, test_feats: Tensor, test_labels: Tensor,
@@ -183,7 +157,8 @@ def linear_probe(train_feats: Tensor, train_labels: Tensor, test_feats: Tensor, 
            "confusion": confusion_matrix(predicted, test_labels, k)}
     if k == 2:
         score = logits[:, 1] - logits[:, 0]
-        out["auc"] = roc_auc(score, test_labels)
+        y, sc = _check_binary(score, test_labels)
+        out["auc"] = float(roc_auc_score(y, sc))
         out["rejection_at_0.5"] = rejection_at(score, test_labels, 0.5)
     return out
 
@@ -203,8 +178,8 @@ def _check_feats_labels(fname: str, lname: str, feats: Tensor, labels: Tensor) -
         raise ValueError(f"{lname}: expected class indices >= 0, got {int(labels.min())}")
 
 
-def _check_binary(scores: Tensor, labels: Tensor) -> Tensor:
-    """Validate scores (M,) and 0/1 labels (M,); returns the bool signal mask."""
+def _check_binary(scores: Tensor, labels: Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """Validate scores (M,) and 0/1 labels (M,); returns them as numpy (labels, scores)."""
     if not isinstance(scores, Tensor) or scores.dim() != 1 or not scores.is_floating_point():
         raise ValueError(f"scores: expected a floating (M,) tensor, got "
                          f"{tuple(scores.shape) if isinstance(scores, Tensor) else type(scores).__name__}")
@@ -217,4 +192,4 @@ def _check_binary(scores: Tensor, labels: Tensor) -> Tensor:
     pos = labels == 1
     if pos.all() or not pos.any():
         raise ValueError("labels: expected both signal (1) and background (0) events")
-    return pos
+    return pos.cpu().numpy().astype(np.int64), scores.detach().cpu().double().numpy()

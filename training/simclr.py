@@ -22,7 +22,6 @@ import os
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
@@ -30,8 +29,9 @@ from tqdm.auto import tqdm
 from augment._base import Transform
 from augment._checks import check_int, check_nonnegative, check_positive
 from augment._events import Events
-from augment._files import atomic_path
+from augment._random import derive_seed
 from training import distributed
+from training.checkpoint import load_checkpoint, save_checkpoint
 from training.losses import nt_xent_distributed
 
 __all__ = ["SimCLR", "SimCLRTrainer", "derive_seed", "cat_events", "save_atomic"]
@@ -61,12 +61,6 @@ class SimCLR(nn.Module):
         return self.projector(self.encoder(events))
 
 
-def derive_seed(*keys: int) -> int:
-    """A 63-bit seed from integer keys (numpy SeedSequence hashing): distinct keys give
-    statistically independent streams."""
-    return int(np.random.SeedSequence(list(keys)).generate_state(1, np.uint64)[0] >> np.uint64(1))
-
-
 def cat_events(a: Events, b: Events) -> Events:
     """The events of ``a`` followed by those of ``b`` as one batch (labels dropped)."""
     return a.replace(coords=torch.cat([a.coords, b.coords]), feats=torch.cat([a.feats, b.feats]),
@@ -75,10 +69,9 @@ def cat_events(a: Events, b: Events) -> Events:
 
 
 def save_atomic(obj: object, path: str | os.PathLike) -> None:
-    """``torch.save`` to a temporary file in the same directory, then ``os.replace``:
-    ``path`` holds either the previous or the new checkpoint, never a partial one."""
-    with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+    """:func:`training.checkpoint.save_checkpoint`: written atomically with a checksum trailer,
+    so ``path`` holds either the previous or the new checkpoint, never a partial one."""
+    save_checkpoint(obj, path)
 
 
 class SimCLRTrainer:
@@ -276,7 +269,7 @@ class SimCLRTrainer:
 
     def load_checkpoint(self, path: str | os.PathLike) -> None:
         """Restore model, optimiser, schedule, step, history and RNG state from ``path``."""
-        state = torch.load(path, map_location=self.device, weights_only=False)
+        state = load_checkpoint(path, map_location=self.device)
         if state["config"] != self._config():
             raise ValueError(f"checkpoint: expected a run with settings {self._config()}, got {state['config']}")
         self.model.load_state_dict(state["model"])

@@ -2,39 +2,16 @@ import math
 
 import pytest
 import torch
-from hypothesis import given
-from hypothesis import strategies as st
-
 from training.linear_eval import (confusion_matrix, extract_features, fit_linear, linear_probe, rejection_at,
-                                  roc_auc, roc_curve, train_test_split)
+                                  train_test_split)
 from tests.training.toy import SumPoolEncoder, toy_events
 
 
-def brute_force_auc(scores, labels):
-    s, b = scores[labels == 1].tolist(), scores[labels == 0].tolist()
-    return sum((x > y) + 0.5 * (x == y) for x in s for y in b) / (len(s) * len(b))
-
-
-@given(st.lists(st.tuples(st.integers(0, 5), st.booleans()), min_size=2, max_size=40))
-def test_auc_matches_pair_count_with_ties(pairs):
-    scores = torch.tensor([float(p[0]) for p in pairs])
-    labels = torch.tensor([int(p[1]) for p in pairs])
-    if labels.all() or not labels.any():
-        return
-    assert roc_auc(scores, labels) == pytest.approx(brute_force_auc(scores, labels), abs=1e-12)
-    fpr, tpr = roc_curve(scores, labels)
-    # The trapezoid area under the ROC (ties = diagonal segments) is the AUC as well.
-    assert float(torch.trapezoid(tpr, fpr)) == pytest.approx(brute_force_auc(scores, labels), abs=1e-12)
-
-
-def test_roc_and_rejection_on_hand_computed_toy():
+def test_rejection_on_hand_computed_toy():
     # signal 1, 3, 3, 3; background 0, 0, 3, 5. ROC points (fpr, tpr): (0, 0), (.25, 0)
     # at t = 5, (.5, .75) at t = 3 (tie), ... At eps_s = .5: eps_b = .25 + .25 * (.5 / .75) = 5/12.
     scores = torch.tensor([1.0, 3, 3, 3, 0, 0, 3, 5])
     labels = torch.tensor([1, 1, 1, 1, 0, 0, 0, 0])
-    fpr, tpr = roc_curve(scores, labels)
-    torch.testing.assert_close(fpr, torch.tensor([0, .25, .5, .5, 1], dtype=torch.float64))
-    torch.testing.assert_close(tpr, torch.tensor([0, 0, .75, 1, 1], dtype=torch.float64))
     assert rejection_at(scores, labels, 0.5) == pytest.approx(12 / 5)
     assert rejection_at(scores, labels, 0.75) == pytest.approx(2.0)  # exactly on a ROC point
     assert rejection_at(torch.tensor([1.0, 0.0]), torch.tensor([1, 0])) == math.inf
@@ -42,12 +19,11 @@ def test_roc_and_rejection_on_hand_computed_toy():
 
 def test_uniform_toy_analytic():
     # signal ~ U(0.25, 1.25), background ~ U(0, 1) on fine grids: eps_s = 0.5 at cut 0.75,
-    # eps_b = 0.25 -> rejection 4; AUC = 1 - 0.75^2 / 2 = 0.71875.
+    # eps_b = 0.25 -> rejection 4.
     s = torch.linspace(0.25, 1.25, 20001, dtype=torch.float64)
     b = torch.linspace(0.0, 1.0, 20001, dtype=torch.float64)
     scores, labels = torch.cat([s, b]), torch.cat([torch.ones(20001), torch.zeros(20001)]).long()
     assert rejection_at(scores, labels) == pytest.approx(4.0, rel=1e-3)
-    assert roc_auc(scores, labels) == pytest.approx(0.71875, abs=1e-4)
 
 
 def test_confusion_matrix_rows_are_true_class():
@@ -74,14 +50,22 @@ def test_linear_probe_separable_binary_and_multiclass():
     assert abs(linear_probe(noise[train], binary[train], noise[test], binary[test])["auc"] - 0.5) < 0.15
 
 
-def test_standardisation_fitted_on_train_only():
-    x = torch.tensor([[0.0, 5.0], [2.0, 5.0], [4.0, 5.0]])
-    clf = fit_linear(x, torch.tensor([0, 0, 1]), l2=1.0)
-    torch.testing.assert_close(clf.mean, torch.tensor([2.0, 5.0], dtype=torch.float64))
-    torch.testing.assert_close(clf.scale, torch.tensor([math.sqrt(8 / 3), 1.0], dtype=torch.float64))
-    assert torch.isfinite(clf.weight).all() and clf.weight.shape == (2, 2)
-    # A strong L2 penalty shrinks the weights.
-    assert fit_linear(x, torch.tensor([0, 0, 1]), l2=100.0).weight.norm() < clf.weight.norm()
+def test_standardisation_fitted_on_train_only_and_l2_shrinks():
+    x = torch.tensor([[0.0, 5.0], [2.0, 5.0], [4.0, 5.0], [1.0, 5.0]])
+    y = torch.tensor([0, 0, 1, 1])
+    clf = fit_linear(x, y, l2=1.0)
+    scaler, logistic = clf.model[0], clf.model[-1]
+    assert scaler.mean_.tolist() == [1.75, 5.0] and scaler.scale_[1] == 1.0  # constant column left unscaled
+    assert clf.logits(x).shape == (4, 2) and torch.isfinite(clf.logits(x)).all()
+    # The penalty l2/2 |W|^2 on the mean loss is scikit-learn's C = 1 / (l2 M).
+    assert logistic.C == pytest.approx(1 / 4)
+    assert abs(fit_linear(x, y, l2=100.0).model[-1].coef_).sum() < abs(logistic.coef_).sum()
+
+
+def test_logits_cover_classes_absent_from_training():
+    x = torch.tensor([[0.0], [1.0], [2.0], [3.0]])
+    logits = fit_linear(x, torch.tensor([0, 0, 2, 2]), num_classes=3).logits(x)
+    assert logits.shape == (4, 3) and bool((logits[:, 1] == -math.inf).all())
 
 
 def test_extract_features_chunks_and_restores_mode():
@@ -97,11 +81,11 @@ def test_extract_features_chunks_and_restores_mode():
 def test_bad_input():
     s, y = torch.tensor([0.1, 0.2]), torch.tensor([1, 1])
     with pytest.raises(ValueError, match="labels: expected both signal"):
-        roc_auc(s, y)
+        rejection_at(s, y)
     with pytest.raises(ValueError, match="labels: expected 0 .background. and 1"):
-        roc_auc(s, torch.tensor([0, 2]))
+        rejection_at(s, torch.tensor([0, 2]))
     with pytest.raises(ValueError, match="scores: expected finite"):
-        roc_curve(torch.tensor([0.1, float("nan")]), torch.tensor([0, 1]))
+        rejection_at(torch.tensor([0.1, float("nan")]), torch.tensor([0, 1]))
     with pytest.raises(ValueError, match="signal_efficiency: expected a number in"):
         rejection_at(s, torch.tensor([0, 1]), 0.0)
     with pytest.raises(ValueError, match="train_labels: expected an int64"):

@@ -168,3 +168,17 @@ def test_view_generators_live_on_the_trainer_device(device):
     assert tr.view_generator(1, 0, 0).device == tr.device
     ev = toy_events(4).to(device)
     assert tr.make_views(ev, 0, 0)[0].coords.device == tr.device
+
+
+def test_resume_from_a_damaged_checkpoint_raises_naming_it(tmp_path):
+    # Regression: a checkpoint with 4 KiB of flipped bytes loaded without complaint and training
+    # went on with NaN.
+    data = toy_events(36)
+    make_trainer(make_model(), tmp_path, warmup_steps=2).fit(data, max_steps=3)
+    path = tmp_path / "last.pt"
+    raw = bytearray(path.read_bytes())
+    mid = len(raw) // 2
+    raw[mid:mid + 4096] = bytes(b ^ 0xFF for b in raw[mid:mid + 4096])
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match=r"checkpoint .*last\.pt: checksum mismatch"):
+        make_trainer(make_model(), tmp_path, warmup_steps=2).fit(data, resume=True)

@@ -159,7 +159,7 @@ def jet_arrays(path):
 @pytest.mark.slow
 def test_file_layout_and_settings(sample):
     ds = EventsDataset(sample)
-    assert len(ds) == 2 * N_JETS and ds.labels.tolist() == [0] * N_JETS + [1] * N_JETS
+    assert len(ds) == 2 * N_JETS and ds.all_events().labels.tolist() == [0] * N_JETS + [1] * N_JETS
     assert ds.label_names == ["QCD", "top"] and ds.coord_names == ["eta", "phi"] and ds.feature_names == ["pT"]
     assert ds.feature_units == ["GeV"] and ds.coord_units == ["", "rad"]
     s = ds.settings

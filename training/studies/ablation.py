@@ -4,6 +4,7 @@ judged by the linear classifier test on frozen features.
     python -m training.studies.ablation --task jets --quick
     python -m training.studies.ablation --task lartpc --quick
     python -m training.studies.ablation --task both --full      # a larger machine
+    python -m training.studies.ablation --data train.h5 --quick  # your files (see training.studies.user_data)
 
 Besides one row per augmentation set the table carries two baselines: the linear classifier
 on the raw (flattened, padded) inputs and the same encoder with random, untrained weights.
@@ -38,6 +39,7 @@ from training.studies.protocol import METRICS, pretrain, probe
 from training.studies.report import ablation_plot, markdown_table, summarise, write_csv
 from training.studies.statistics import Difference, paired_difference, verdict
 from training.studies.tasks import EVALUATION_SEED, PRESETS, TASKS, Budget, add_strength_arguments
+from training.studies.user_data import USER_TASKS, add_data_arguments, task_for_data
 
 __all__ = ["run_task", "main"]
 
@@ -120,7 +122,7 @@ def compare(runs: list[dict], rows: list[str], reference: str, metric: str, labe
 
 def run_task(name: str, preset: str, args: argparse.Namespace) -> list[dict]:
     budget = PRESETS[(name, preset)]
-    task = TASKS[name](args, budget)
+    task = (USER_TASKS if getattr(args, "data", None) else TASKS)[name](args, budget)
     out = Path(args.out) / name
     start = time.perf_counter()
     events = task.load(Path(args.data_dir), seed=args.data_seed, workers=args.workers)
@@ -153,7 +155,9 @@ def run_task(name: str, preset: str, args: argparse.Namespace) -> list[dict]:
             d = diffs.get(entry["row"])
             entry[column] = "—" if d is None else f"{d} {verdict(d)}"
     n_params = sum(p.numel() for p in task.encoder().parameters())
-    header = (f"### {name} ablation ({preset}): {events.num_events} events ({budget.events_per_class} per class, "
+    data = (f"from {', '.join(p.name for p in args.data)}" if getattr(args, "data", None)
+            else f"{budget.events_per_class} per class")
+    header = (f"### {name} ablation ({preset}): {events.num_events} events ({data}, "
               f"{len(train)} pre-train/probe-train, {len(test)} probe-test), {budget.epochs} epochs, batch "
               f"{budget.batch_size}, lr {budget.lr}, temperature {budget.temperature}, encoder "
               f"{type(task.encoder()).__name__} with {n_params:,} parameters, seeds {list(budget.seeds)}; data "
@@ -211,11 +215,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--device", default=default_device(), help="training device (default: cuda when available)")
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap replicates of the intervals")
     add_strength_arguments(parser)
+    add_data_arguments(parser)
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f"--jobs: expected an int >= 1, got {args.jobs}")
     torch.set_num_threads(args.threads)
-    for name in ("jets", "lartpc") if args.task == "both" else (args.task,):
+    names = ("jets", "lartpc") if args.task == "both" else (args.task,)
+    if args.data:  # the files decide the task
+        names = (task_for_data(args),)
+    for name in names:
         run_task(name, args.preset or "quick", args)
 
 
