@@ -29,7 +29,7 @@ from torch import Tensor, nn
 from augment._checks import check_events, check_int, check_nonnegative
 from augment._events import Events
 
-__all__ = ["extract_features", "train_test_split", "LinearClassifier", "fit_linear", "rejection_at",
+__all__ = ["roc_auc", "extract_features", "train_test_split", "LinearClassifier", "fit_linear", "rejection_at",
            "confusion_matrix", "linear_probe"]
 
 
@@ -104,6 +104,12 @@ def fit_linear(feats: Tensor, labels: Tensor, num_classes: int | None = None, l2
     return LinearClassifier(model, k)
 
 
+def roc_auc(scores: Tensor, labels: Tensor) -> float:
+    """Area under the ROC curve (``sklearn.metrics.roc_auc_score``) of ``scores`` (M,) for 0/1
+    ``labels`` (M,): 1 signal, 0 background; higher score = more signal-like."""
+    return float(roc_auc_score(*_check_binary(scores, labels)))
+
+
 def rejection_at(scores: Tensor, labels: Tensor, signal_efficiency: float = 0.5) -> float:
     """Background rejection 1/eps_b at ``signal_efficiency`` eps_s, with eps_b linearly
     interpolated on the ROC curve between the two thresholds around eps_s (the lowest
@@ -157,8 +163,7 @@ def linear_probe(train_feats: Tensor, train_labels: Tensor, test_feats: Tensor, 
            "confusion": confusion_matrix(predicted, test_labels, k)}
     if k == 2:
         score = logits[:, 1] - logits[:, 0]
-        y, sc = _check_binary(score, test_labels)
-        out["auc"] = float(roc_auc_score(y, sc))
+        out["auc"] = roc_auc(score, test_labels)
         out["rejection_at_0.5"] = rejection_at(score, test_labels, 0.5)
     return out
 
