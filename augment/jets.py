@@ -2,7 +2,7 @@
 KeepHardest, preprocess_jets.
 
 Jets are :class:`~augment.Events` with coords (eta, phi) (phi in rad) and feats[:, 0] = pT
-in GeV (shared/conventions). Rotations and translations in (eta, phi) are the geometric
+in GeV (docs/physics.md section 4). Rotations and translations in (eta, phi) are the geometric
 transforms (``Rotate``, ``Translate``).
 """
 

@@ -1,6 +1,6 @@
 """Jet kernels on ragged batches of constituents.
 
-Conventions (shared/conventions): coords (N, 2) = (eta, phi) with phi in rad, feats (N, C)
+Conventions (docs/physics.md section 4): coords (N, 2) = (eta, phi) with phi in rad, feats (N, C)
 with feats[:, 0] = pT in GeV (>= 0), batch (N,) int64 non-decreasing. Constituents are
 massless. Kernels do not validate; the transforms in :mod:`augment.jets` do.
 """

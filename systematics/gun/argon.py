@@ -1,4 +1,4 @@
-"""Liquid-argon and particle constants of the toy gun (shared physics.md section 3, PDG).
+"""Liquid-argon and particle constants of the toy gun (docs/physics.md section 3, PDG).
 
 Units: cm, g/cm^3, MeV. Plain floats, so numba compiles them in as constants.
 """
@@ -9,7 +9,7 @@ import math
 
 from systematics.particles import MASSES_MEV, PARTICLE_CLASSES
 
-# Liquid argon (PDG atomic and nuclear properties, physics.md section 3).
+# Liquid argon (PDG atomic and nuclear properties, docs/physics.md section 3).
 DENSITY = 1.396  # g/cm^3
 Z_OVER_A = 18.0 / 39.948  # mol/g
 MEAN_EXCITATION_MEV = 188.0e-6  # I = 188 eV (newer evaluations 197 eV)
@@ -27,7 +27,7 @@ STERNHEIMER_X1 = 3.0
 STERNHEIMER_C = 5.2146
 LN10 = math.log(10.0)
 
-# Michel spectrum end point E_max = m_mu / 2 (physics.md section 3), MeV (total energy of the e+).
+# Michel spectrum end point E_max = m_mu / 2 (docs/physics.md section 3), MeV (total energy of the e+).
 MICHEL_ENDPOINT_MEV = 52.8
 # pi+ -> mu+ nu at rest: two-body decay, p_mu = 29.79 MeV/c (PDG masses) -> T_mu = 4.12 MeV.
 PION_DECAY_MUON_KINETIC_MEV = 4.12

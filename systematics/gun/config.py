@@ -38,7 +38,7 @@ class GunConfig:
       exponential path of the XCOM attenuation length at the cut (11.6 cm at 1 MeV; toy for the
       sub-MeV Compton chain).
     * ``proton_interaction_length_cm`` (85.8 cm, PDG nuclear interaction length) and
-      ``pion_interaction_length_cm`` (60 cm, unverified, physics.md: 50-80 cm near the
+      ``pion_interaction_length_cm`` (60 cm, unverified, docs/physics.md section 3: 50-80 cm near the
       Delta): math.inf switches hadronic interactions off. At an interaction a fraction
       U[0, invisible_fraction_max] of the kinetic energy T is lost (neutrons, binding; toy).
       1-3 secondaries leave with isotropic directions: the first continues the parent (same

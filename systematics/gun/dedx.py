@@ -1,7 +1,7 @@
 """Energy loss and multiple scattering of charged particles in liquid argon.
 
 Numba-jitted scalar kernels used by the stepping code, plus the CSDA range fits of
-physics.md section 3 as the reference the stepping is checked against.
+docs/physics.md section 3 as the reference the stepping is checked against.
 Units: kinetic energy and mass in MeV, lengths in cm, dE/dx in MeV/cm, angles in rad.
 """
 
@@ -156,8 +156,8 @@ def highland_increment(kinetic: float, mass: float, path: float, step: float) ->
     return math.sqrt(max(scale * variance, 0.0))
 
 
-# CSDA range fits in LAr, ln R(cm) = c0 + c1 ln T + c2 (ln T)^2 with T in MeV (physics.md
-# section 3, fits to the NIST/PDG tables; proton 50-400 MeV, muon and pion 50-1000 MeV).
+# CSDA range fits in LAr, ln R(cm) = c0 + c1 ln T + c2 (ln T)^2 with T in MeV
+# (docs/physics.md section 3, fits to the NIST/PDG tables; proton 50-400 MeV, muon and pion 50-1000 MeV).
 CSDA_FITS: dict[str, tuple[float, float, float]] = {
     "p": (-6.8863, 2.1341, -0.04158),
     "mu": (-5.2440, 2.3596, -0.10435),
@@ -166,7 +166,7 @@ CSDA_FITS: dict[str, tuple[float, float, float]] = {
 
 
 def csda_range_fit(particle: str, kinetic_mev: float | np.ndarray) -> float | np.ndarray:
-    """CSDA range (cm) of ``particle`` ("p", "mu" or "pi") in LAr from the physics.md fits."""
+    """CSDA range (cm) of ``particle`` ("p", "mu" or "pi") in LAr from the docs/physics.md section 3 fits."""
     if particle not in CSDA_FITS:
         raise ValueError(f"particle: expected one of {sorted(CSDA_FITS)}, got {particle!r}")
     c0, c1, c2 = CSDA_FITS[particle]

@@ -17,7 +17,7 @@ from systematics.gun.config import GunConfig
 from systematics.gun.tracking import simulate_batch
 from systematics.particles import PARTICLE_CLASSES
 
-# Kinetic energy ranges (MeV) of the seed's single-particle sets (physics.md section 2).
+# Kinetic energy ranges (MeV) of the seed's single-particle sets (docs/physics.md section 2).
 DEFAULT_ENERGY_RANGES_MEV: dict[str, tuple[float, float]] = {
     "e": (50.0, 1000.0), "gamma": (50.0, 1000.0), "mu": (50.0, 1000.0), "pi": (50.0, 1000.0), "p": (50.0, 400.0)}
 

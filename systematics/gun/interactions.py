@@ -71,7 +71,7 @@ def sample_compton(energy: float, rng: np.random.Generator) -> tuple[float, floa
 @numba.njit(cache=True)
 def sample_michel_kinetic(rng: np.random.Generator) -> float:
     """Kinetic energy (MeV) of a Michel e+: dN/dx ~ x^2 (3 - 2x), x = E / 52.8 MeV
-    (physics.md section 3), by rejection (the density is <= 1 on [0, 1])."""
+    (docs/physics.md section 3), by rejection (the density is <= 1 on [0, 1])."""
     while True:
         x = rng.random()
         if rng.random() < x * x * (3.0 - 2.0 * x):
