@@ -60,15 +60,16 @@ def axis_shares(centres: Tensor, sigma: Tensor, pitch: float | Sequence[float],
     first = torch.floor(low).to(torch.int64)
     count = torch.floor(high).to(torch.int64) - first + 1
     K = int(count.max()) if count.numel() else 1
-    j = torch.arange(K, device=u.device)
-    edge = (first[..., None] + j).to(u.dtype)  # (N, 3, K) lower voxel edges
-    a = torch.maximum(edge, low[..., None])
-    b = torch.minimum(edge + 1, high[..., None])
+    j = torch.arange(K + 1, device=u.device)
+    # The K + 1 edges of the voxels first .. first + K - 1, clipped to the cut [low, high]: voxel j's
+    # mass is the CDF difference of its two clipped edges (one CDF per edge, not two per voxel),
+    # and 0 exactly past the cloud (both edges clip to ``high``).
+    edge = torch.minimum(torch.maximum((first[..., None] + j).to(u.dtype), low[..., None]), high[..., None])
     point = s == 0
     safe = torch.where(point, torch.ones_like(s), s)[..., None]
-    mass = torch.special.ndtr((b - u[..., None]) / safe) - torch.special.ndtr((a - u[..., None]) / safe)
-    mass = torch.where(point[..., None], (j == 0).to(u.dtype), mass)
-    mass = torch.where(j < count[..., None], mass.clamp_min(0), torch.zeros_like(mass))
+    cdf = torch.special.ndtr((edge - u[..., None]) / safe)
+    mass = cdf[..., 1:] - cdf[..., :-1]
+    mass = torch.where(point[..., None], (j[:-1] == 0).to(u.dtype), mass)
     return AxisShares(first, count, mass / mass.sum(-1, keepdim=True))
 
 

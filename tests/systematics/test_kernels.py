@@ -144,6 +144,36 @@ def test_grid_shares_are_the_gaussian_mass_per_voxel():
     torch.testing.assert_close(shares.weight, expected / expected.sum(), rtol=1e-12, atol=0)
 
 
+def _reference_axis_mass(centres, sigma, pitch, nsigma):
+    """Per voxel j < count, Phi((min(edge + 1, high) - c) / sigma) - Phi((max(edge, low) - c) / sigma)
+    (two CDFs per voxel, docs/physics.md section 1.5), renormalised; sigma = 0 all in voxel 0."""
+    u, s = centres / pitch, sigma / pitch
+    low, high = u - nsigma * s, u + nsigma * s
+    first = torch.floor(low)
+    count = (torch.floor(high) - first + 1).long()
+    j = torch.arange(int(count.max()), dtype=u.dtype)
+    edge = first[..., None] + j
+    a, b = torch.maximum(edge, low[..., None]), torch.minimum(edge + 1, high[..., None])
+    safe = torch.where(s == 0, torch.ones_like(s), s)[..., None]
+    mass = torch.special.ndtr((b - u[..., None]) / safe) - torch.special.ndtr((a - u[..., None]) / safe)
+    mass = torch.where((s == 0)[..., None], (j == 0).to(u.dtype), mass)
+    mass = torch.where(j < count[..., None], mass.clamp_min(0), torch.zeros_like(mass))
+    return first.long(), count, mass / mass.sum(-1, keepdim=True)
+
+
+@given(st.integers(1, 40), st.integers(0, 2**31 - 1), st.sampled_from([0.0, 0.1, 1.0, 5.0]),
+       st.sampled_from([torch.float32, torch.float64]), st.sampled_from([1.0, 3.0, 4.5]))
+def test_axis_shares_equal_the_per_voxel_cdf_differences(n, seed, scale, dtype, nsigma):
+    """axis_shares takes one CDF per voxel edge; the reference two per voxel: the same fractions."""
+    centres, sigma = _cloud(n, seed, scale)
+    centres, sigma = centres.to(dtype), sigma.to(dtype)
+    sigma[::3, 1] = 0.0  # some points on one axis
+    shares = F.axis_shares(centres, sigma, 0.38, nsigma=nsigma)
+    first, count, mass = _reference_axis_mass(centres, sigma, 0.38, nsigma)
+    assert torch.equal(shares.first, first) and torch.equal(shares.count, count)
+    assert torch.equal(shares.mass, mass)
+
+
 def test_grid_shares_equal_the_limit_of_random_copies():
     """The analytic shares are the k -> infinity limit of the sampled copies (to 3 sigma)."""
     centres, sigma = _cloud(20, 7)
