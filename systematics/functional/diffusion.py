@@ -73,26 +73,55 @@ def axis_shares(centres: Tensor, sigma: Tensor, pitch: float | Sequence[float],
     return AxisShares(first, count, mass / mass.sum(-1, keepdim=True))
 
 
-def _expand(shares: AxisShares) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
-    """(deposit, ix, iy, iz, weight), each (M,): every voxel of the product of each deposit's axis
-    ranges, as offsets from its first voxel, and the product of the axis fractions. One host sync."""
-    first, count, mass = shares
+def _box_offsets(count: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """(row, ix, iy, iz), each (sum of prod(count),): every voxel offset of the box of ``count``
+    (R, 3) int64 voxels per axis, row after row, z fastest. One host sync."""
     n = count.prod(1)
-    M = int(n.sum())
-    K = mass.shape[-1]
-    deposit = torch.repeat_interleave(torch.arange(len(n), device=n.device), n, output_size=M)
-    rank = torch.arange(M, device=n.device) - (torch.cumsum(n, 0) - n).index_select(0, deposit)
-    cz = count[:, 2].index_select(0, deposit)
+    T = int(n.sum())
+    row = torch.repeat_interleave(torch.arange(len(n), device=n.device), n, output_size=T)
+    rank = torch.arange(T, device=n.device) - (torch.cumsum(n, 0) - n).index_select(0, row)
+    cz = count[:, 2].index_select(0, row)
     iz = rank % cz
     rank = rank // cz
-    cy = count[:, 1].index_select(0, deposit)
-    iy = rank % cy
-    ix = rank // cy
-    del rank, cz, cy
-    base = deposit * (3 * K)  # mass (N, 3, K) flattened: row (deposit, axis), column the voxel
+    cy = count[:, 1].index_select(0, row)
+    return row, rank // cy, rank % cy, iz
+
+
+def _expand_rows(shares: AxisShares) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """(deposit, row, table, weight): for each of the M shares (every voxel of the product of each
+    deposit's axis ranges, deposit after deposit, z fastest) its deposit (M,), its ``row`` (M,) of
+    ``table`` (T, 3), the voxel offsets from the deposit's first voxel, and its weight (M,), the
+    product of the axis fractions.
+
+    The table holds the boxes of the count patterns (cx, cy, cz) that occur (a few dozen), so the
+    M shares need only gathers, no per-share division. Three host syncs."""
+    first, count, mass = shares
+    N, K = mass.shape[0], mass.shape[-1]
+    pattern = ((count[:, 0] - 1) * K + count[:, 1] - 1) * K + count[:, 2] - 1
+    kinds, kind = torch.unique(pattern, return_inverse=True)
+    box = torch.stack([kinds // (K * K), kinds // K % K, kinds % K], 1) + 1
+    table = torch.stack(_box_offsets(box)[1:], 1)
+    size = box.prod(1)
+    n = count.prod(1)
+    M = int(n.sum())
+    shift = (torch.cumsum(size, 0) - size).index_select(0, kind) - (torch.cumsum(n, 0) - n)
+    deposit = torch.repeat_interleave(torch.arange(N, device=n.device), n, output_size=M)
+    row = torch.arange(M, device=n.device) + shift.index_select(0, deposit)
+    # mass (N, 3, K) flattened: the fraction of (deposit, axis, voxel) is at 3 K deposit + K axis + voxel
+    column = (table + torch.arange(0, 3 * K, K, device=n.device)).T.contiguous()
+    base = deposit * (3 * K)
     flat = mass.reshape(-1)
-    weight = flat.index_select(0, base + ix) * flat.index_select(0, base + K + iy) \
-        * flat.index_select(0, base + 2 * K + iz)
+    weight = flat.index_select(0, base + column[0].index_select(0, row)) \
+        * flat.index_select(0, base + column[1].index_select(0, row)) \
+        * flat.index_select(0, base + column[2].index_select(0, row))
+    return deposit, row, table, weight
+
+
+def _expand(shares: AxisShares) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+    """(deposit, ix, iy, iz, weight), each (M,): the shares of :func:`_expand_rows` with their
+    voxel offsets from the deposit's first voxel."""
+    deposit, row, table, weight = _expand_rows(shares)
+    ix, iy, iz = table.index_select(0, row).unbind(1)
     return deposit, ix, iy, iz, weight
 
 
@@ -121,11 +150,17 @@ def grid_charge(shares: AxisShares, charge: Tensor, batch: Tensor, num_events: i
     se = span[0] * sx
     rel = first - low
     base = batch * se + rel[:, 0] * sx + rel[:, 1] * sy + rel[:, 2]  # (N,) key of each deposit's first voxel
-    deposit, ix, iy, iz, weight = _expand(shares)
-    key = base.index_select(0, deposit) + ix * sx + iy * sy + iz
-    del ix, iy, iz
-    unique, inverse = torch.unique(key, sorted=True, return_inverse=True)
-    q = charge.new_zeros(len(unique)).index_add_(0, inverse, charge.index_select(0, deposit) * weight)
+    deposit, row, table, weight = _expand_rows(shares)
+    key = base.index_select(0, deposit) + (table * torch.tensor([sx, sy, 1], device=table.device)).sum(1).index_select(0, row)
+    del row
+    if math.prod(span) * num_events < 2 ** 31:
+        key = key.to(torch.int32)  # a radix sort of half the bytes
+    key, order = torch.sort(key, stable=True)  # stable: each voxel sums its shares in expansion order
+    start = torch.ones_like(key, dtype=torch.bool)
+    start[1:] = key[1:] != key[:-1]
+    unique = key[start].to(torch.int64)
+    q = charge.new_zeros(len(unique)).index_add_(0, torch.cumsum(start, 0) - 1,
+                                                 (charge.index_select(0, deposit) * weight).index_select(0, order))
     event, rest = unique // se, unique % se
     voxel = torch.stack([rest // sx, (rest % sx) // sy, rest % sy], 1) + low
     return Voxels(voxel, q, event, torch.zeros(num_events, dtype=torch.int64, device=charge.device))
