@@ -1,3 +1,4 @@
+import itertools
 import math
 
 import pytest
@@ -7,6 +8,7 @@ from hypothesis import strategies as st
 
 from systematics import DriftGeometry
 from systematics import functional as F
+from systematics.functional.noise import HASH_NORMAL_MAX
 
 D64 = dict(dtype=torch.float64)
 
@@ -124,6 +126,22 @@ def test_grid_charge_equals_the_expanded_shares_summed(n, seed, scale):
     torch.testing.assert_close(fused.charge, ref.charge, rtol=1e-12, atol=1e-9)
 
 
+@given(st.integers(0, 30), st.integers(0, 2**31 - 1), st.sampled_from([0.0, 0.3, 1.0, 4.0]))
+def test_expanded_shares_are_each_deposits_box_in_order(n, seed, scale):
+    """The table-driven expansion equals enumerating each deposit's box (z fastest) one by one."""
+    centres, sigma = _cloud(n, seed, scale)
+    shares = F.axis_shares(centres, sigma, 0.38)
+    grid = F.expand_shares(shares)
+    deposit, voxel, weight = [], [], []
+    for d, (f, c, m) in enumerate(zip(shares.first.tolist(), shares.count.tolist(), shares.mass.tolist())):
+        for ix, iy, iz in itertools.product(range(c[0]), range(c[1]), range(c[2])):
+            deposit.append(d)
+            voxel.append([f[0] + ix, f[1] + iy, f[2] + iz])
+            weight.append(m[0][ix] * m[1][iy] * m[2][iz])
+    assert grid.deposit.tolist() == deposit and grid.voxel.tolist() == voxel
+    torch.testing.assert_close(grid.weight, torch.tensor(weight, **D64), rtol=1e-15, atol=0)
+
+
 def test_grid_shares_at_zero_width_are_plain_voxelisation():
     centres, _ = _cloud(500, 3)
     shares = F.diffuse_onto_grid(centres, torch.zeros_like(centres), (0.38, 0.5, 0.2), (0.1, -0.3, 0.0))
@@ -227,6 +245,26 @@ def test_readout_sums_voxels_thresholds_and_counts_drops():
     torch.testing.assert_close(centres, torch.tensor([[0.19, 0.19, 0.19]] * 2, **D64))
     torch.testing.assert_close(r.charge, torch.tensor([7000.0, 9000.0], **D64))
     assert r.batch.tolist() == [0, 2] and r.dropped.tolist() == [1, 0, 0]
+
+
+@given(st.integers(0, 60), st.integers(0, 2**31 - 1), st.sampled_from([0.0, 500.0, "per voxel"]))
+def test_digitise_equals_masking_the_voxels(n, seed, noise):
+    """digitise (rows by index) equals masking: hopeless voxels out, noise, threshold, drops per event."""
+    g = torch.Generator().manual_seed(seed)
+    coords = torch.rand(n, 3, generator=g, **D64) * 3
+    charge = torch.rand(n, generator=g, **D64) * 1.2e4
+    batch = torch.sort(torch.randint(0, 3, (n,), generator=g)).values
+    voxels = F.collect_voxels(torch.floor(coords / 0.38).long(), charge, batch, 3)
+    rms = torch.rand(len(voxels.charge), generator=g, **D64) * 800 if noise == "per voxel" else torch.tensor(noise)
+    noise_seed = torch.tensor([5, 6, 7])
+    out = F.digitise(voxels, 5000.0, rms if noise == "per voxel" else noise, noise_seed)
+    q = voxels.charge.clone()
+    if (rms > 0).any():
+        q = q + rms * F.hash_normal(noise_seed[voxels.batch], voxels.voxel)
+    keep = (voxels.charge + rms * HASH_NORMAL_MAX >= 5000.0) & (q >= 5000.0)
+    assert torch.equal(out.voxel, voxels.voxel[keep]) and torch.equal(out.batch, voxels.batch[keep])
+    assert torch.equal(out.charge, q[keep])
+    assert torch.equal(out.dropped, torch.bincount(voxels.batch[~keep], minlength=3))
 
 
 def test_readout_noise_is_replayable_and_per_event():
