@@ -111,9 +111,11 @@ def test_grid_shares_conserve_charge(n, seed, scale):
     assert (shares.weight > 0).all() and (shares.deposit[1:] >= shares.deposit[:-1]).all()
 
 
-@given(st.integers(0, 40), st.integers(0, 2**31 - 1), st.sampled_from([0.0, 0.3, 2.0]))
-def test_grid_charge_equals_the_expanded_shares_summed(n, seed, scale):
+@given(st.integers(0, 40), st.integers(0, 2**31 - 1), st.sampled_from([0.0, 0.3, 2.0]), st.sampled_from([1.0, 3e3]))
+def test_grid_charge_equals_the_expanded_shares_summed(n, seed, scale, spread):
+    """Also over a key space past int32 (``spread`` 3e3: voxel spans of ~4e4 per axis, int64 keys)."""
     centres, sigma = _cloud(n, seed, scale)
+    centres = centres * spread
     g = torch.Generator().manual_seed(seed)
     charge = torch.rand(n, generator=g, **D64) * 1e4
     batch = torch.sort(torch.randint(0, 4, (n,), generator=g)).values
