@@ -57,14 +57,15 @@ def axis_shares(centres: Tensor, sigma: Tensor, pitch: float | Sequence[float],
     origin_t = torch.as_tensor(origin, dtype=centres.dtype, device=centres.device)
     u, s = (centres - origin_t) / pitch_t, sigma / pitch_t  # voxel units
     low, high = u - nsigma * s, u + nsigma * s
-    first = torch.floor(low).to(torch.int64)
+    floor_low = torch.floor(low)
+    first = floor_low.to(torch.int64)
     count = torch.floor(high).to(torch.int64) - first + 1
     K = int(count.max()) if count.numel() else 1
-    j = torch.arange(K + 1, device=u.device)
+    j = torch.arange(K + 1, device=u.device, dtype=u.dtype)
     # The K + 1 edges of the voxels first .. first + K - 1, clipped to the cut [low, high]: voxel j's
     # mass is the CDF difference of its two clipped edges (one CDF per edge, not two per voxel),
     # and 0 exactly past the cloud (both edges clip to ``high``).
-    edge = torch.minimum(torch.maximum((first[..., None] + j).to(u.dtype), low[..., None]), high[..., None])
+    edge = torch.minimum(torch.maximum(floor_low[..., None] + j, low[..., None]), high[..., None])
     point = s == 0
     safe = torch.where(point, torch.ones_like(s), s)[..., None]
     cdf = torch.special.ndtr((edge - u[..., None]) / safe)

@@ -55,7 +55,7 @@ def digitise(voxels: Voxels, threshold: float, noise: float | Tensor = 0.0, nois
         live = torch.nonzero(~(q + noise_t * HASH_NORMAL_MAX < threshold))[:, 0]
         voxel, batch, dropped = _select(voxel, batch, dropped, live)
         rms = noise_t.index_select(0, live) if noise_t.dim() else noise_t
-        q = q.index_select(0, live) + rms * hash_normal(noise_seed.index_select(0, batch), voxel).to(q.dtype)
+        q = q.index_select(0, live) + rms * hash_normal(noise_seed, voxel, batch).to(q.dtype)
     keep = torch.nonzero(q >= threshold)[:, 0]
     voxel, batch, dropped = _select(voxel, batch, dropped, keep)
     return Voxels(voxel, q.index_select(0, keep), batch, dropped)

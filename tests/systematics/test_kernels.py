@@ -269,6 +269,15 @@ def test_digitise_equals_masking_the_voxels(n, seed, noise):
     assert torch.equal(out.dropped, torch.bincount(voxels.batch[~keep], minlength=3))
 
 
+@given(st.integers(0, 50), st.integers(0, 2**31 - 1))
+def test_hash_normal_with_a_seed_table_equals_the_gathered_seeds(n, seed):
+    g = torch.Generator().manual_seed(seed)
+    table = torch.randint(-2**62, 2**62, (4,), generator=g)
+    row = torch.randint(0, 4, (n,), generator=g)
+    keys = torch.randint(-1000, 1000, (n, 3), generator=g)
+    assert torch.equal(F.hash_normal(table, keys, row), F.hash_normal(table[row], keys))
+
+
 def test_readout_noise_is_replayable_and_per_event():
     g = torch.Generator().manual_seed(1)
     coords = torch.rand(200, 3, generator=g, **D64) * 10
