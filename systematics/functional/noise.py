@@ -42,8 +42,10 @@ def _mix(z: Tensor) -> Tensor:
     return z ^ _shr(z, 31)
 
 
-def _hash(seed: Tensor, keys: Tensor, stream: int) -> Tensor:
+def _hash(seed: Tensor, keys: Tensor, stream: int, row: Tensor | None) -> Tensor:
     h = _mix(_mix(seed + _GOLDEN) ^ stream)
+    if row is not None:  # the seed's part once per seed, then gathered to the keys
+        h = h.index_select(0, row)
     for j in range(keys.shape[1]):
         h = _mix(h ^ (keys[:, j] + _GOLDEN))
     return h
@@ -54,11 +56,13 @@ def _unit(h: Tensor) -> Tensor:
     return (_shr(h, 11) + 1).to(torch.float64) * 2.0 ** -53
 
 
-def hash_normal(seed: Tensor, keys: Tensor) -> Tensor:
-    """(M,) float64 standard normals, one per row: a pure function of ``seed`` (M,) int64 and
-    ``keys`` (M, K) int64 (e.g. voxel indices), via two hashed uniforms and Box-Muller."""
-    u1 = _unit(_hash(seed, keys, 0))
-    u2 = _unit(_hash(seed, keys, 1))
+def hash_normal(seed: Tensor, keys: Tensor, row: Tensor | None = None) -> Tensor:
+    """(M,) float64 standard normals, one per row: a pure function of the seed (int64) and
+    ``keys`` (M, K) int64 (e.g. voxel indices), via two hashed uniforms and Box-Muller. ``seed``
+    is (M,), or with ``row`` (M,) int64 a (B,) table (e.g. one seed per event) that ``row``
+    indexes: the same deviates as ``hash_normal(seed[row], keys)``, the seed hashed once per entry."""
+    u1 = _unit(_hash(seed, keys, 0, row))
+    u2 = _unit(_hash(seed, keys, 1, row))
     return (-2.0 * u1.log()).sqrt() * torch.cos(2 * math.pi * u2)
 
 

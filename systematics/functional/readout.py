@@ -45,23 +45,28 @@ def digitise(voxels: Voxels, threshold: float, noise: float | Tensor = 0.0, nois
     q, B = voxels.charge, len(voxels.dropped)
     noise_t = torch.as_tensor(noise, dtype=q.dtype, device=q.device)
     noisy = bool((noise_t > 0).any())
-    dropped = voxels.dropped
+    voxel, batch, dropped = voxels.voxel, voxels.batch, voxels.dropped
     if noisy:
         if noise_seed is None or noise_seed.shape != (B,) or noise_seed.dtype != torch.int64:
             got = None if noise_seed is None else f"{noise_seed.dtype} {tuple(noise_seed.shape)}"
             raise ValueError(f"noise_seed: expected a ({B},) int64 tensor when noise > 0, got {got}")
         # Voxels that no noise draw can lift to the threshold are dropped before hashing (exact:
         # |hash_normal| <= HASH_NORMAL_MAX); the others get their noise.
-        hopeless = q + noise_t * HASH_NORMAL_MAX < threshold
-        dropped = dropped + torch.bincount(voxels.batch[hopeless], minlength=B)
-        live = ~hopeless
-        voxel, batch = voxels.voxel[live], voxels.batch[live]
-        rms = noise_t[live] if noise_t.dim() else noise_t
-        q = q[live] + rms * hash_normal(noise_seed.index_select(0, batch), voxel).to(q.dtype)
-        voxels = Voxels(voxel, q, batch, dropped)
-    keep = q >= threshold
-    dropped = dropped + torch.bincount(voxels.batch[~keep], minlength=B)
-    return Voxels(voxels.voxel[keep], q[keep], voxels.batch[keep], dropped)
+        live = torch.nonzero(~(q + noise_t * HASH_NORMAL_MAX < threshold))[:, 0]
+        voxel, batch, dropped = _select(voxel, batch, dropped, live)
+        rms = noise_t.index_select(0, live) if noise_t.dim() else noise_t
+        q = q.index_select(0, live) + rms * hash_normal(noise_seed, voxel, batch).to(q.dtype)
+    keep = torch.nonzero(q >= threshold)[:, 0]
+    voxel, batch, dropped = _select(voxel, batch, dropped, keep)
+    return Voxels(voxel, q.index_select(0, keep), batch, dropped)
+
+
+def _select(voxel: Tensor, batch: Tensor, dropped: Tensor, rows: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """The voxels at ``rows`` (R,) int64, the others counted per event into ``dropped`` (B,)."""
+    kept = batch.index_select(0, rows)
+    B = len(dropped)
+    lost = torch.bincount(batch, minlength=B) - torch.bincount(kept, minlength=B)
+    return voxel.index_select(0, rows), kept, dropped + lost
 
 
 def voxel_centres(voxel: Tensor, pitch: float | Sequence[float], origin: Sequence[float], dtype: torch.dtype) -> Tensor:

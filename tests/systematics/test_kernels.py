@@ -1,3 +1,4 @@
+import itertools
 import math
 
 import pytest
@@ -7,6 +8,7 @@ from hypothesis import strategies as st
 
 from systematics import DriftGeometry
 from systematics import functional as F
+from systematics.functional.noise import HASH_NORMAL_MAX
 
 D64 = dict(dtype=torch.float64)
 
@@ -109,9 +111,11 @@ def test_grid_shares_conserve_charge(n, seed, scale):
     assert (shares.weight > 0).all() and (shares.deposit[1:] >= shares.deposit[:-1]).all()
 
 
-@given(st.integers(0, 40), st.integers(0, 2**31 - 1), st.sampled_from([0.0, 0.3, 2.0]))
-def test_grid_charge_equals_the_expanded_shares_summed(n, seed, scale):
+@given(st.integers(0, 40), st.integers(0, 2**31 - 1), st.sampled_from([0.0, 0.3, 2.0]), st.sampled_from([1.0, 3e3]))
+def test_grid_charge_equals_the_expanded_shares_summed(n, seed, scale, spread):
+    """Also over a key space past int32 (``spread`` 3e3: voxel spans of ~4e4 per axis, int64 keys)."""
     centres, sigma = _cloud(n, seed, scale)
+    centres = centres * spread
     g = torch.Generator().manual_seed(seed)
     charge = torch.rand(n, generator=g, **D64) * 1e4
     batch = torch.sort(torch.randint(0, 4, (n,), generator=g)).values
@@ -122,6 +126,22 @@ def test_grid_charge_equals_the_expanded_shares_summed(n, seed, scale):
     fused = F.grid_charge(shares, charge, batch, 4)
     assert torch.equal(fused.voxel, ref.voxel) and torch.equal(fused.batch, ref.batch)
     torch.testing.assert_close(fused.charge, ref.charge, rtol=1e-12, atol=1e-9)
+
+
+@given(st.integers(0, 30), st.integers(0, 2**31 - 1), st.sampled_from([0.0, 0.3, 1.0, 4.0]))
+def test_expanded_shares_are_each_deposits_box_in_order(n, seed, scale):
+    """The table-driven expansion equals enumerating each deposit's box (z fastest) one by one."""
+    centres, sigma = _cloud(n, seed, scale)
+    shares = F.axis_shares(centres, sigma, 0.38)
+    grid = F.expand_shares(shares)
+    deposit, voxel, weight = [], [], []
+    for d, (f, c, m) in enumerate(zip(shares.first.tolist(), shares.count.tolist(), shares.mass.tolist())):
+        for ix, iy, iz in itertools.product(range(c[0]), range(c[1]), range(c[2])):
+            deposit.append(d)
+            voxel.append([f[0] + ix, f[1] + iy, f[2] + iz])
+            weight.append(m[0][ix] * m[1][iy] * m[2][iz])
+    assert grid.deposit.tolist() == deposit and grid.voxel.tolist() == voxel
+    torch.testing.assert_close(grid.weight, torch.tensor(weight, **D64), rtol=1e-15, atol=0)
 
 
 def test_grid_shares_at_zero_width_are_plain_voxelisation():
@@ -142,6 +162,36 @@ def test_grid_shares_are_the_gaussian_mass_per_voxel():
     expected = torch.cat([mass[1:].flip(0), mass[:1], mass[1:]])
     assert shares.voxel[:, 0].tolist() == [-3, -2, -1, 0, 1, 2, 3]
     torch.testing.assert_close(shares.weight, expected / expected.sum(), rtol=1e-12, atol=0)
+
+
+def _reference_axis_mass(centres, sigma, pitch, nsigma):
+    """Per voxel j < count, Phi((min(edge + 1, high) - c) / sigma) - Phi((max(edge, low) - c) / sigma)
+    (two CDFs per voxel, docs/physics.md section 1.5), renormalised; sigma = 0 all in voxel 0."""
+    u, s = centres / pitch, sigma / pitch
+    low, high = u - nsigma * s, u + nsigma * s
+    first = torch.floor(low)
+    count = (torch.floor(high) - first + 1).long()
+    j = torch.arange(int(count.max()), dtype=u.dtype)
+    edge = first[..., None] + j
+    a, b = torch.maximum(edge, low[..., None]), torch.minimum(edge + 1, high[..., None])
+    safe = torch.where(s == 0, torch.ones_like(s), s)[..., None]
+    mass = torch.special.ndtr((b - u[..., None]) / safe) - torch.special.ndtr((a - u[..., None]) / safe)
+    mass = torch.where((s == 0)[..., None], (j == 0).to(u.dtype), mass)
+    mass = torch.where(j < count[..., None], mass.clamp_min(0), torch.zeros_like(mass))
+    return first.long(), count, mass / mass.sum(-1, keepdim=True)
+
+
+@given(st.integers(1, 40), st.integers(0, 2**31 - 1), st.sampled_from([0.0, 0.1, 1.0, 5.0]),
+       st.sampled_from([torch.float32, torch.float64]), st.sampled_from([1.0, 3.0, 4.5]))
+def test_axis_shares_equal_the_per_voxel_cdf_differences(n, seed, scale, dtype, nsigma):
+    """axis_shares takes one CDF per voxel edge; the reference two per voxel: the same fractions."""
+    centres, sigma = _cloud(n, seed, scale)
+    centres, sigma = centres.to(dtype), sigma.to(dtype)
+    sigma[::3, 1] = 0.0  # some points on one axis
+    shares = F.axis_shares(centres, sigma, 0.38, nsigma=nsigma)
+    first, count, mass = _reference_axis_mass(centres, sigma, 0.38, nsigma)
+    assert torch.equal(shares.first, first) and torch.equal(shares.count, count)
+    assert torch.equal(shares.mass, mass)
 
 
 def test_grid_shares_equal_the_limit_of_random_copies():
@@ -197,6 +247,35 @@ def test_readout_sums_voxels_thresholds_and_counts_drops():
     torch.testing.assert_close(centres, torch.tensor([[0.19, 0.19, 0.19]] * 2, **D64))
     torch.testing.assert_close(r.charge, torch.tensor([7000.0, 9000.0], **D64))
     assert r.batch.tolist() == [0, 2] and r.dropped.tolist() == [1, 0, 0]
+
+
+@given(st.integers(0, 60), st.integers(0, 2**31 - 1), st.sampled_from([0.0, 500.0, "per voxel"]))
+def test_digitise_equals_masking_the_voxels(n, seed, noise):
+    """digitise (rows by index) equals masking: hopeless voxels out, noise, threshold, drops per event."""
+    g = torch.Generator().manual_seed(seed)
+    coords = torch.rand(n, 3, generator=g, **D64) * 3
+    charge = torch.rand(n, generator=g, **D64) * 1.2e4
+    batch = torch.sort(torch.randint(0, 3, (n,), generator=g)).values
+    voxels = F.collect_voxels(torch.floor(coords / 0.38).long(), charge, batch, 3)
+    rms = torch.rand(len(voxels.charge), generator=g, **D64) * 800 if noise == "per voxel" else torch.tensor(noise)
+    noise_seed = torch.tensor([5, 6, 7])
+    out = F.digitise(voxels, 5000.0, rms if noise == "per voxel" else noise, noise_seed)
+    q = voxels.charge.clone()
+    if (rms > 0).any():
+        q = q + rms * F.hash_normal(noise_seed[voxels.batch], voxels.voxel)
+    keep = (voxels.charge + rms * HASH_NORMAL_MAX >= 5000.0) & (q >= 5000.0)
+    assert torch.equal(out.voxel, voxels.voxel[keep]) and torch.equal(out.batch, voxels.batch[keep])
+    assert torch.equal(out.charge, q[keep])
+    assert torch.equal(out.dropped, torch.bincount(voxels.batch[~keep], minlength=3))
+
+
+@given(st.integers(0, 50), st.integers(0, 2**31 - 1))
+def test_hash_normal_with_a_seed_table_equals_the_gathered_seeds(n, seed):
+    g = torch.Generator().manual_seed(seed)
+    table = torch.randint(-2**62, 2**62, (4,), generator=g)
+    row = torch.randint(0, 4, (n,), generator=g)
+    keys = torch.randint(-1000, 1000, (n, 3), generator=g)
+    assert torch.equal(F.hash_normal(table, keys, row), F.hash_normal(table[row], keys))
 
 
 def test_readout_noise_is_replayable_and_per_event():
