@@ -66,7 +66,8 @@ def hash_normal(seed: Tensor, keys: Tensor, row: Tensor | None = None) -> Tensor
     return (-2.0 * u1.log()).sqrt() * torch.cos(2 * math.pi * u2)
 
 
-def hash_uniform(seed: Tensor, keys: Tensor) -> Tensor:
+def hash_uniform(seed: Tensor, keys: Tensor, row: Tensor | None = None) -> Tensor:
     """(M,) float64 uniforms in (0, 1], one per row: a pure function of ``seed`` (M,) int64 and
-    ``keys`` (M, K) int64, independent of :func:`hash_normal` for the same arguments."""
-    return _unit(_hash(seed, keys, 2))
+    ``keys`` (M, K) int64, independent of :func:`hash_normal` for the same arguments; ``row`` as
+    in :func:`hash_normal`."""
+    return _unit(_hash(seed, keys, 2, row))

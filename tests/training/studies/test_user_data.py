@@ -16,7 +16,7 @@ TINY = tasks.Budget(events_per_class=6, epochs=1, batch_size=8, seeds=(0,), widt
 def run(tmp_path, monkeypatch, task, paths):
     monkeypatch.setitem(tasks.PRESETS, (task, "quick"), TINY)
     ablation.main(["--data", *map(str, paths), "--max-events", "24", "--quick", "--out", str(tmp_path / "out"),
-                   "--no-progress"])
+                   "--jobs", "1", "--bootstrap", "50", "--device", "cpu"])
     rows = list(csv.DictReader((tmp_path / "out" / task / "runs.csv").open()))
     return rows, (tmp_path / "out" / task / "table.md").read_text()
 
