@@ -268,12 +268,6 @@ class Events:
 
         return from_awkward(array, coords, feats, labels, dtype)
 
-    def __reduce__(self):
-        """Pickle (DataLoader workers, multiprocessing) with ``attrs`` as a plain dict: a
-        read-only mapping proxy cannot be pickled."""
-        return (Events, (self.coords, self.feats, self.batch, self.num_events, self.labels, self.feature_names,
-                         dict(self.attrs)))
-
 
 def _to_device_only(t: Tensor, *args, **kwargs) -> Tensor:
     """``Tensor.to`` ignoring any dtype: keeps integer tensors integer."""
@@ -294,6 +288,7 @@ def _from_numpy(name: str, value):
         raise TypeError(f"{name}: expected a numeric numpy array or a torch.Tensor, got a numpy {value.dtype} array")
     tensor = torch.from_numpy(np.ascontiguousarray(value))
     return tensor.long() if name == "batch" and not tensor.is_floating_point() else tensor
+
 
 def _unpickle(values: dict) -> Events:
     return Events(**values)
