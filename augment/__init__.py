@@ -16,7 +16,8 @@ from augment.sampling import VoxelDrop
 
 # The detector response and throws live in systematics (which imports augment): re-exported lazily
 # (PEP 562), so that `import augment` imports nothing from systematics.
-_SYSTEMATICS = {"DetectorResponse": "systematics.response", "ParameterThrow": "systematics.throws",
+_SYSTEMATICS = {"DetectorResponse": "systematics.response", "ChargeCollection": "systematics.response",
+                "Readout": "systematics.response", "ParameterThrow": "systematics.throws",
                 "DetectorThrow": "systematics.throws", "LifetimeThrow": "systematics.throws",
                 "EFieldThrow": "systematics.throws", "DiffusionThrow": "systematics.throws",
                 "RecombinationThrow": "systematics.throws", "SpaceChargeThrow": "systematics.throws",

@@ -27,7 +27,7 @@ from systematics.functional.recombination import dedx, ionisation_electrons, rec
 from systematics.functional.space_charge import space_charge_shift
 from systematics.parameters import NOMINAL, DriftGeometry, ReadoutConfig
 
-__all__ = ["detector_response", "ResponseResult"]
+__all__ = ["detector_response", "collect_charge", "read_out", "cat_voxels", "ResponseResult"]
 
 
 class ResponseResult(NamedTuple):
@@ -41,29 +41,72 @@ def detector_response(coords: Tensor, feats: Tensor, batch: Tensor, num_events: 
                       recombination: str, geometry: DriftGeometry, readout_config: ReadoutConfig,
                       noise_seed: Tensor | None = None, nsigma: float = DEFAULT_NSIGMA,
                       offsets: Tensor | None = None, group_size: int | None = None) -> ResponseResult:
-    """Deposits -> read-out voxels of charge; deterministic for a given ``noise_seed``.
+    """Deposits -> read-out voxels of charge; deterministic for a given ``noise_seed``:
+    :func:`collect_charge` then :func:`read_out`, group by group.
 
     coords (N, 3) cm; feats (N, 2) columns dE (MeV), dx (cm); batch (N,) int64; ``values``: (B,)
     per-event tensors "efield" (kV/cm), "lifetime" (us), "diffusion_t", "diffusion_l" (cm^2/us),
     "temperature" (K) and the recombination model's constants ("birks_a", "birks_k" or "box_alpha",
     "box_beta"), "space_charge" and the channel parameters "dead_fraction", "noisy_fraction",
     "gain_spread"; ``noise_seed`` (B,) int64 (needed when the readout has noise or channel effects).
-    Space charge displaces the cloud centres, computed from the true positions (docs/physics.md
-    section 1.7); the channels act on the collected voxels before noise and threshold (section 1.8).
-
-    With ``geometry.field_changes_velocity`` (the default) the drift velocity is v(E, T) of the
-    event's field and temperature, and positions along the drift axis, and the cloud's width along
-    it, are reconstructed from the arrival time with the velocity at the nominal field (so a field
-    throw stretches the event along the drift axis, docs/physics.md section 1.3); else v is the
-    nominal field's. The diffusion cloud is integrated over the voxels (:func:`diffuse_onto_grid`,
-    cut at ``nsigma``). ``offsets`` (N, k, 3) standard normals replace the integral by k random
-    copies per deposit (:func:`sample_diffusion`): the former method, the reference of the tests
-    (k -> infinity) and the baseline of bench/detector.py.
+    ``offsets``, ``nsigma`` and ``group_size`` as in :func:`collect_charge`.
 
     Memory: the diffusion onto the grid, the voxel sums and the readout run on groups of whole
     events of about ``group_size`` deposits each (default: an eighth of the batch, at least 2^14),
     so their temporaries (about 5 voxel shares per deposit at nominal) stay a small multiple of
     the input; events are independent, so the result does not depend on the grouping."""
+    drifted = _drift(coords, feats, batch, values, recombination, geometry)
+    parts = [read_out(_collect(drifted, a, b, batch, num_events, readout_config, nsigma, offsets), values, noise_seed,
+                      geometry.drift_axis, readout_config)
+             for a, b in _groups(batch, num_events, group_size, offsets)]
+    voxels = cat_voxels(parts)
+    return ResponseResult(voxel_centres(voxels.voxel, readout_config.pitch, readout_config.origin, coords.dtype),
+                          voxels.charge, voxels.batch, voxels.dropped)
+
+
+def collect_charge(coords: Tensor, feats: Tensor, batch: Tensor, num_events: int, values: dict[str, Tensor],
+                   recombination: str, geometry: DriftGeometry, readout_config: ReadoutConfig,
+                   nsigma: float = DEFAULT_NSIGMA, offsets: Tensor | None = None,
+                   group_size: int | None = None) -> Voxels:
+    """Deposits -> the charge (electrons) collected per (event, voxel) before the channels, the
+    noise and the threshold (docs/physics.md sections 1.2-1.7): deterministic, no random draw.
+    Arguments as :func:`detector_response` (``values`` needs no channel parameter).
+
+    With ``geometry.field_changes_velocity`` (the default) the drift velocity is v(E, T) of the
+    event's field and temperature, and positions along the drift axis, and the cloud's width along
+    it, are reconstructed from the arrival time with the velocity at the nominal field (so a field
+    throw stretches the event along the drift axis, docs/physics.md section 1.3); else v is the
+    nominal field's. Space charge displaces the cloud centres, computed from the true positions
+    (section 1.7). The diffusion cloud is integrated over the voxels (:func:`axis_shares`, cut at
+    ``nsigma``). ``offsets`` (N, k, 3) standard normals replace the integral by k random copies per
+    deposit (:func:`sample_diffusion`): the former method, the reference of the tests (k ->
+    infinity) and the baseline of bench/detector.py. Groups of whole events as in
+    :func:`detector_response`."""
+    drifted = _drift(coords, feats, batch, values, recombination, geometry)
+    return cat_voxels([_collect(drifted, a, b, batch, num_events, readout_config, nsigma, offsets)
+                       for a, b in _groups(batch, num_events, group_size, offsets)])
+
+
+def read_out(voxels: Voxels, values: dict[str, Tensor], noise_seed: Tensor | None, drift_axis: int,
+             readout_config: ReadoutConfig) -> Voxels:
+    """Collected voxels -> read-out voxels: the channels (gain spread, dead and noisy channels from
+    the (B,) ``values`` "dead_fraction", "noisy_fraction", "gain_spread"; section 1.8), then the
+    noise and the threshold (section 1.6), all drawn from the event's ``noise_seed`` (B,) int64 and
+    the voxel indices, so the same for an event alone or in a batch."""
+    r = readout_config
+    voxels, noise = read_channels(voxels, values, noise_seed, drift_axis, r.noise, r.noisy_channel_noise)
+    return digitise(voxels, r.threshold, noise, noise_seed)
+
+
+class _Drifted(NamedTuple):
+    charge: Tensor  # (N,) electrons reaching the anode
+    centres: Tensor  # (N, 3) cm: where the readout places each cloud's centre
+    sigma: Tensor  # (N, 3) cm: the cloud's widths as the readout sees them
+
+
+def _drift(coords: Tensor, feats: Tensor, batch: Tensor, values: dict[str, Tensor], recombination: str,
+           geometry: DriftGeometry) -> _Drifted:
+    """Recombination, ionisation, drift, lifetime and space charge of every deposit (sections 1.2-1.7)."""
     v = {key: value.index_select(0, batch) for key, value in values.items()}
     dE = feats[:, 0]
     rate = dedx(dE, feats[:, 1])
@@ -83,31 +126,35 @@ def detector_response(coords: Tensor, feats: Tensor, batch: Tensor, num_events: 
         centres = reconstruct_drift_coords(coords, geometry, scale)
         sigma[:, geometry.drift_axis] = sigma[:, geometry.drift_axis] * scale
     centres = centres + space_charge_shift(coords, v["space_charge"], geometry)  # section 1.7
-    r = readout_config
-    if offsets is not None:
-        k = offsets.shape[1]
-        points = sample_diffusion(centres, sigma, offsets)
-        pitch = torch.as_tensor(r.pitch, dtype=coords.dtype, device=coords.device)
-        origin = torch.as_tensor(r.origin, dtype=coords.dtype, device=coords.device)
-        voxels = collect_voxels(torch.floor((points - origin) / pitch).long(), (charge / k).repeat_interleave(k),
-                                batch.repeat_interleave(k), num_events)
-        voxels, noise = read_channels(voxels, values, noise_seed, geometry.drift_axis, r.noise, r.noisy_channel_noise)
-        voxels = digitise(voxels, r.threshold, noise, noise_seed)
-    else:
-        del v, rate, surviving, velocity, t  # free the per-deposit temporaries before the groups
-        parts = []
-        for a, b in _event_groups(batch, num_events, group_size):
-            shares = axis_shares(centres[a:b], sigma[a:b], r.pitch, r.origin, nsigma)
-            voxels = grid_charge(shares, charge[a:b], batch[a:b], num_events)
-            del shares
-            voxels, noise = read_channels(voxels, values, noise_seed, geometry.drift_axis, r.noise,
-                                          r.noisy_channel_noise)  # section 1.8
-            parts.append(digitise(voxels, r.threshold, noise, noise_seed))
-        voxels = parts[0] if len(parts) == 1 else Voxels(
-            torch.cat([p.voxel for p in parts]), torch.cat([p.charge for p in parts]),
-            torch.cat([p.batch for p in parts]), sum(p.dropped for p in parts))
-    return ResponseResult(voxel_centres(voxels.voxel, r.pitch, r.origin, coords.dtype), voxels.charge, voxels.batch,
-                          voxels.dropped)
+    return _Drifted(charge, centres, sigma)
+
+
+def _collect(drifted: _Drifted, a: int, b: int, batch: Tensor, num_events: int, r: ReadoutConfig, nsigma: float,
+             offsets: Tensor | None) -> Voxels:
+    """The collected voxels of deposits a:b (whole events): the analytic integral, or the k
+    sampled copies of ``offsets``."""
+    charge, centres, sigma = (x[a:b] for x in drifted)
+    if offsets is None:
+        return grid_charge(axis_shares(centres, sigma, r.pitch, r.origin, nsigma), charge, batch[a:b], num_events)
+    k = offsets.shape[1]
+    points = sample_diffusion(centres, sigma, offsets[a:b])
+    pitch = torch.as_tensor(r.pitch, dtype=centres.dtype, device=centres.device)
+    origin = torch.as_tensor(r.origin, dtype=centres.dtype, device=centres.device)
+    return collect_voxels(torch.floor((points - origin) / pitch).long(), (charge / k).repeat_interleave(k),
+                          batch[a:b].repeat_interleave(k), num_events)
+
+
+def cat_voxels(parts: list[Voxels]) -> Voxels:
+    """The voxels of consecutive groups of whole events, as one :class:`Voxels` (``dropped`` summed)."""
+    if len(parts) == 1:
+        return parts[0]
+    return Voxels(torch.cat([p.voxel for p in parts]), torch.cat([p.charge for p in parts]),
+                  torch.cat([p.batch for p in parts]), sum(p.dropped for p in parts))
+
+
+def _groups(batch: Tensor, num_events: int, group_size: int | None, offsets: Tensor | None) -> list[tuple[int, int]]:
+    """The event groups of the analytic integral; one group for the sampled copies."""
+    return [(0, len(batch))] if offsets is not None else _event_groups(batch, num_events, group_size)
 
 
 def _event_groups(batch: Tensor, num_events: int, group_size: int | None) -> list[tuple[int, int]]:

@@ -12,12 +12,12 @@ from typing import Callable
 import torch
 from torch import Tensor
 
-from augment import Events
+from augment import Compose, Events, Transform
 from training.linear_eval import fit_linear, rejection_at, roc_auc
 from training.simclr import SimCLR, SimCLRTrainer
 from training.studies.tasks import Budget
 
-__all__ = ["PROBE_L2", "METRICS", "probe", "pretrain"]
+__all__ = ["PROBE_L2", "METRICS", "probe", "pretrain", "precompute"]
 
 PROBE_L2 = 1e-3  # L2 penalty of the linear classifier test
 
@@ -47,6 +47,7 @@ def probe(features: Tensor, events: Events, train: Tensor, test: Tensor, num_cla
 def pretrain(task, pipeline, events: Events, budget: Budget, seed: int, workdir: Path,
              device: str | torch.device = "cpu") -> torch.nn.Module:
     """SimCLR-train a fresh encoder (initialised from ``seed``) on unlabelled ``events`` on ``device``."""
+    pipeline, events = precompute(pipeline, events)
     torch.manual_seed(seed)
     encoder = task.encoder()
     trainer = SimCLRTrainer(SimCLR(encoder, projection_dim=budget.width), pipeline, lr=budget.lr,
@@ -54,3 +55,19 @@ def pretrain(task, pipeline, events: Events, budget: Budget, seed: int, workdir:
                             seed=seed, checkpoint_dir=workdir, device=device, progress=False)
     trainer.fit(events)
     return encoder
+
+
+def precompute(pipeline: Transform, events: Events) -> tuple[Transform, Events]:
+    """Split the leading deterministic transforms (class attribute ``deterministic = True``: no
+    random draw, every event, e.g. :class:`systematics.ChargeCollection`) off a :class:`Compose`
+    ``pipeline`` and apply them once to ``events``: returns (the rest of the pipeline, the events
+    after them). Training through the rest on those events is bit for bit the training through
+    ``pipeline`` on ``events`` (the stages draw nothing and act on each event alone), at the cost
+    of one application per run instead of one per view and step. Other pipelines come back as given."""
+    if type(pipeline) is not Compose:
+        return pipeline, events
+    stages = pipeline.transforms
+    n = next((i for i, t in enumerate(stages) if not getattr(t, "deterministic", False)), len(stages))
+    if n == 0:
+        return pipeline, events
+    return Compose(stages[n:]), Compose(stages[:n])(events)

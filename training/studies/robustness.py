@@ -111,7 +111,7 @@ def train_models(task: LArTask, deposits: Events, train: Tensor, test: Tensor, b
     features[train], features[test] = f_train, extract_features(encoder, nominal_test, batch_size=256)
     models: dict[str, Model] = {MODELS[0]: lambda ev: clf.logits(extract_features(encoder, ev, batch_size=256))}
     plain = {MODELS[0]: probe(features, deposits, train, test, task.num_classes)["accuracy"]}
-    views = {MODELS[1]: task.nominal, MODELS[2]: task.thrown(p=0.5)}
+    views = {MODELS[1]: task.nominal_view(), MODELS[2]: task.thrown(p=0.5)}
     for i, (name, view) in enumerate(views.items()):
         torch.manual_seed(seed)
         net = train_classifier(task.encoder(), task.num_classes, train_deposits, view, budget.epochs,

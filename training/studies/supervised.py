@@ -17,6 +17,7 @@ from augment._base import Transform
 from augment._checks import check_int
 from augment._events import Events
 from training.simclr import SimCLRTrainer
+from training.studies.protocol import precompute
 
 __all__ = ["Classifier", "ClassifierTrainer", "train_classifier"]
 
@@ -55,6 +56,7 @@ def train_classifier(encoder: nn.Module, num_classes: int, events: Events, view:
     """Train ``encoder`` + a fresh linear head (initialised from ``seed``) on labelled ``events``
     seen through ``view`` (drawn anew every step); returns the :class:`Classifier` (train mode
     off). Same arguments, same weights."""
+    view, events = precompute(view, events)  # a leading deterministic stage once, not every step
     torch.manual_seed(seed)
     model = Classifier(encoder, num_classes)
     trainer = ClassifierTrainer(model, view, lr=lr, epochs=epochs, batch_size=batch_size, seed=seed,

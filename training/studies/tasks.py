@@ -24,7 +24,8 @@ from torch import Tensor, nn
 from augment import (Compose, Cutout, EnergyScale, Events, CollinearSplit, LocalSmear, Rotate, SoftSmear,
                      Transform, Translate, VoxelDrop)
 from augment.functional import event_mean
-from systematics import DetectorParams, DetectorResponse, DetectorThrow, DriftGeometry, ReadoutConfig
+from systematics import (ChargeCollection, DetectorParams, DetectorResponse, DetectorThrow, DriftGeometry, Readout,
+                         ReadoutConfig)
 from systematics.particles import PARTICLE_CLASSES
 
 __all__ = ["Budget", "PRESETS", "JetTask", "LArTask", "TASKS", "add_strength_arguments", "default_strengths",
@@ -172,6 +173,10 @@ class LArTask:
         self.args, self.budget = args, budget
         self.readout = ReadoutConfig()
         self.nominal = DetectorResponse(geometry=LARTPC_GEOMETRY, readout=self.readout)
+        # The nominal response as its two stages: the deterministic charge collection is applied
+        # once per training run (training.studies.protocol.precompute), the readout every step.
+        self.collection = ChargeCollection(geometry=LARTPC_GEOMETRY, readout=self.readout)
+        self.readout_stage = Readout(geometry=LARTPC_GEOMETRY, readout=self.readout)
 
     def load(self, data_dir: Path, seed: int, workers: int) -> Events:
         from augment.h5 import read_events
@@ -198,10 +203,15 @@ class LArTask:
         (``LARTPC_GEOMETRY`` has the field cage's extent), then the response once."""
         return Compose([DetectorThrow(log_uniform=("lifetime",), p=p, space_charge=True), self.nominal])
 
+    def nominal_view(self) -> Compose:
+        """The nominal response (fresh noise each step) as its two stages, the "none" row's view;
+        the same, bit for bit, as ``Compose([self.nominal])``."""
+        return Compose([self.collection, self.readout_stage])
+
     def ceiling_view(self) -> Transform:
         """The view the supervised ceiling trains on: the nominal response (fresh noise each step),
         the "none" row's view."""
-        return self.augmentation_sets()["none"]
+        return self.nominal_view()
 
     def encoder(self) -> nn.Module:
         from training.encoders import SparseResNet
@@ -236,8 +246,8 @@ class LArTask:
 
     def augmentation_sets(self) -> dict[str, Transform]:
         cards = self.card_transforms()
-        sets = {"none": Compose([self.nominal])}
-        sets.update({name: Compose([self.nominal, t]) for name, t in cards.items()})
+        sets = {"none": self.nominal_view()}
+        sets.update({name: Compose([self.collection, self.readout_stage, t]) for name, t in cards.items()})
         sets["detector throws"] = self.thrown()
         sets["all"] = Compose([self.thrown(), *cards.values()])
         return sets
