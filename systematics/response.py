@@ -65,13 +65,28 @@ class _ResponseStage(Transform):
         return {"noise_seed": randint(seed_high, generator)}
 
 
-def _check_nsigma(nsigma: float) -> float:
-    if isinstance(nsigma, bool) or not isinstance(nsigma, (int, float)) or not 1.0 <= nsigma <= 10.0:
-        raise ValueError(f"nsigma: expected a number of sigma in [1, 10] where diffusion clouds are cut, got {nsigma!r}")
-    return float(nsigma)
+    def _charge_events(self, events: Events, voxels: Voxels, feature_names: tuple[str, ...],
+                       values: dict[str, Tensor]) -> Events:
+        """``events`` replaced by ``voxels`` (at their centres, cm) with their charge as the one feature."""
+        r = self.readout
+        return events.replace(coords=voxel_centres(voxels.voxel, r.pitch, r.origin, events.coords.dtype),
+                              feats=voxels.charge[:, None], batch=voxels.batch, feature_names=feature_names,
+                              attrs={**events.attrs, **values})
 
 
-class DetectorResponse(_ResponseStage):
+class _DepositStage(_ResponseStage):
+    """A stage that takes true deposits: the diffusion clouds are cut at ``nsigma`` sigma."""
+
+    def __init__(self, params: DetectorParams | None = None, geometry: DriftGeometry | None = None,
+                 readout: ReadoutConfig | None = None, nsigma: float = DEFAULT_NSIGMA) -> None:
+        super().__init__(params, geometry, readout)
+        if isinstance(nsigma, bool) or not isinstance(nsigma, (int, float)) or not 1.0 <= nsigma <= 10.0:
+            raise ValueError(f"nsigma: expected a number of sigma in [1, 10] where diffusion clouds are cut, "
+                             f"got {nsigma!r}")
+        self.nsigma = float(nsigma)
+
+
+class DetectorResponse(_DepositStage):
     """The LArTPC response: recombination -> ionisation -> drift -> lifetime -> diffusion onto the
     voxel grid -> readout (docs/physics.md sections 1.2-1.8), each event simulated once. The
     same, bit for bit, as ``Compose([ChargeCollection(...), Readout(...)])`` with the same
@@ -92,11 +107,6 @@ class DetectorResponse(_ResponseStage):
     voxels, cut at ``nsigma`` sigma); its only random draw is the per-event ``noise_seed`` (B,)
     int64 of the readout noise. It acts on every event (p = 1): every event must come out as charge."""
 
-    def __init__(self, params: DetectorParams | None = None, geometry: DriftGeometry | None = None,
-                 readout: ReadoutConfig | None = None, nsigma: float = DEFAULT_NSIGMA) -> None:
-        super().__init__(params, geometry, readout)
-        self.nsigma = _check_nsigma(nsigma)
-
     def sample_params(self, events: Events, generator: torch.Generator | None) -> dict[str, Tensor]:
         check_deposits(events)
         return self._noise_seed(events, generator)
@@ -111,7 +121,7 @@ class DetectorResponse(_ResponseStage):
                               feature_names=CHARGE_FEATURES, attrs={**events.attrs, **values})
 
 
-class ChargeCollection(_ResponseStage):
+class ChargeCollection(_DepositStage):
     """The deterministic first stage of :class:`DetectorResponse`: true deposits -> the charge
     collected per voxel before the channels, the noise and the threshold (docs/physics.md sections
     1.2-1.7). No random draw, so a study can apply it once to a data set and draw only the
@@ -123,11 +133,6 @@ class ChargeCollection(_ResponseStage):
 
     deterministic = True
 
-    def __init__(self, params: DetectorParams | None = None, geometry: DriftGeometry | None = None,
-                 readout: ReadoutConfig | None = None, nsigma: float = DEFAULT_NSIGMA) -> None:
-        super().__init__(params, geometry, readout)
-        self.nsigma = _check_nsigma(nsigma)
-
     def sample_params(self, events: Events, generator: torch.Generator | None) -> dict[str, Tensor]:
         check_deposits(events)
         return {}
@@ -137,9 +142,7 @@ class ChargeCollection(_ResponseStage):
         values = self.values(events)
         voxels = collect_charge(events.coords, events.feats, events.batch, events.num_events, values,
                                 self.params.recombination, self.geometry, self.readout, self.nsigma)
-        coords = voxel_centres(voxels.voxel, self.readout.pitch, self.readout.origin, events.coords.dtype)
-        return events.replace(coords=coords, feats=voxels.charge[:, None], batch=voxels.batch,
-                              feature_names=COLLECTED_FEATURES, attrs={**events.attrs, **values})
+        return self._charge_events(events, voxels, COLLECTED_FEATURES, values)
 
 
 class Readout(_ResponseStage):
@@ -163,9 +166,7 @@ class Readout(_ResponseStage):
         voxels = read_out(Voxels(voxel, events.feats[:, 0], events.batch,
                                  torch.zeros(events.num_events, dtype=torch.int64, device=events.device)),
                           values, seed, self.geometry.drift_axis, r)
-        return events.replace(coords=voxel_centres(voxels.voxel, r.pitch, r.origin, events.coords.dtype),
-                              feats=voxels.charge[:, None], batch=voxels.batch, feature_names=CHARGE_FEATURES,
-                              attrs={**events.attrs, **values})
+        return self._charge_events(events, voxels, CHARGE_FEATURES, values)
 
 
 def voxel_indices(centres: Tensor, pitch: float | Sequence[float], origin: Sequence[float]) -> Tensor:
