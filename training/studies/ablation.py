@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 
 import torch
@@ -35,6 +33,7 @@ from augment import Events
 from training.invariance import invariance_score
 from training.linear_eval import extract_features, train_test_split
 from training.studies.ceiling import confusion_markdown, supervised_ceiling
+from training.studies.parallel import map_jobs
 from training.studies.protocol import METRICS, pretrain, probe
 from training.studies.report import ablation_plot, markdown_table, summarise, write_csv
 from training.studies.statistics import Difference, paired_difference, verdict
@@ -61,23 +60,13 @@ class _Study:
     test: Tensor
     checkpoints: Path
     device: str
-    threads: int
 
 
-_STUDY: _Study | None = None
-
-
-def _init_worker(study: _Study) -> None:
-    global _STUDY
-    _STUDY = study
-    torch.set_num_threads(study.threads)
-
-
-def _run(job: tuple[int, str]) -> dict:
+def _run(s: _Study, job: tuple[int, str]) -> dict:
     """One run: the encoder of ``row`` (pre-trained, random-init, or the supervised ceiling's) with
     ``seed``; its test logits (the probe's; the ceiling's own head) and metrics, and its invariance scores."""
     seed, row = job
-    s, t0 = _STUDY, time.perf_counter()
+    t0 = time.perf_counter()
     task = s.task
     if row == CEILING:
         encoder, result = supervised_ceiling(task, task.ceiling_view(), s.pretrain_events, s.evaluation, s.test,
@@ -95,16 +84,6 @@ def _run(job: tuple[int, str]) -> dict:
         g = torch.Generator().manual_seed(EVALUATION_SEED)
         result[f"inv. {name}"] = invariance_score(encoder, s.invariance_events, transform, g, reference=reference)
     return {"row": row, "seed": seed, **result, "seconds": round(time.perf_counter() - t0, 1)}
-
-
-def _map(jobs: list[tuple[int, str]], study: _Study, processes: int) -> list[dict]:
-    """``_run`` over ``jobs`` in order, in ``processes`` worker processes (1: in this process)."""
-    if processes == 1:
-        _init_worker(study)
-        return [_run(job) for job in jobs]
-    with ProcessPoolExecutor(processes, mp_context=get_context("spawn"), initializer=_init_worker,
-                             initargs=(study,)) as pool:
-        return list(pool.map(_run, jobs))
 
 
 def compare(runs: list[dict], rows: list[str], reference: str, metric: str, labels: Tensor, seeds: tuple[int, ...],
@@ -136,12 +115,12 @@ def run_task(name: str, preset: str, args: argparse.Namespace) -> list[dict]:
     runs = [{"row": RAW, "seed": 0, **raw, **no_encoder, "seconds": round(time.perf_counter() - t0, 1)}]
     study = _Study(task, budget, events.index_select_events(train), evaluation,
                    events.index_select_events(test[:INVARIANCE_EVENTS]), train, test, out / "checkpoints",
-                   args.device, args.threads)
+                   args.device)
     # SimCLR runs first (the long ones), random-init last: the processes finish together.
     # Tasks with a ceiling_view also get the supervised ceiling: same encoder, events and budget.
     ceiling = [CEILING] if hasattr(task, "ceiling_view") else []
     jobs = [(seed, row) for row in [*sets, *ceiling, RANDOM] for seed in budget.seeds]
-    done = {(r["seed"], r["row"]): r for r in _map(jobs, study, args.jobs)}
+    done = {(r["seed"], r["row"]): r for r in map_jobs(_run, study, jobs, args.jobs, args.threads)}
     runs += [done[(seed, row)] for row in [RANDOM, *sets, *ceiling] for seed in budget.seeds]
 
     metric, labels = task.metrics[0], evaluation.labels[test]

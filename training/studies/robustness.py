@@ -3,7 +3,8 @@
     python -m training.studies.robustness --quick            # 2 CPU cores
     python -m training.studies.robustness --full             # a larger machine
 
-Three LArTPC classifiers (e, gamma, mu, pi, p), same training split, encoder and seed:
+Three LArTPC classifiers (e, gamma, mu, pi, p), same training split and encoder, each trained
+with every seed of the budget (``--seeds``; the seeds run in ``--jobs`` processes):
 
 * ``SimCLR cards + throws``: SimCLR pre-trained on the ablation's "all" views (detector throws of
   every parameter, lifetime log-uniform, then the handcrafted card transforms), as seed 000's
@@ -25,8 +26,8 @@ error, the mean softmax score of the true class p_true, and against the nominal 
 mean over events of |p_true(shifted) - p_true(nominal)| and of the signed change.
 
 At the two range edges of each parameter, the contrastive model is compared with each
-classifier, paired on the same test events (bootstrap over them, :func:`training.studies.
-statistics.paired_difference`, 95 %): the difference of mean |delta p_true| (negative: the
+classifier, paired by seed and on the same test events (bootstrap over seeds and test events,
+:func:`training.studies.statistics.paired_difference`, 95 %): the difference of mean |delta p_true| (negative: the
 contrastive model's score moves less) and of the accuracy change (positive: it loses less).
 Seed 000 claims the contrastive model is the more robust one.
 
@@ -44,7 +45,7 @@ import dataclasses
 import math
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import torch
 from torch import Tensor
@@ -54,14 +55,15 @@ from augment._checks import check_int
 from systematics.parameters import NOMINAL, PARAMETERS as DETECTOR_PARAMETERS, RANGES, used_parameters
 from training.invariance import score_change, true_class_score
 from training.linear_eval import extract_features, fit_linear, train_test_split
+from training.studies.parallel import map_jobs
 from training.studies.protocol import PROBE_L2, pretrain, probe
 from training.studies.report import panel_plot, write_csv
 from training.studies.statistics import paired_difference
 from training.studies.supervised import train_classifier
 from training.studies.tasks import PRESETS, Budget, LArTask, add_strength_arguments
 
-__all__ = ["PARAMETERS", "MODELS", "BUDGETS", "Sweep", "grid_values", "score_shift", "sweep", "compare_models",
-           "comparison_table", "score_change_plot", "run_study", "main"]
+__all__ = ["PARAMETERS", "MODELS", "BUDGETS", "Sweep", "grid_values", "score_shift", "evaluation_sets", "sweep",
+           "mean_over_seeds", "compare_models", "comparison_table", "score_change_plot", "run_study", "main"]
 
 # Every parameter of the table with a throw range that the (Birks) response uses, in table order.
 PARAMETERS = tuple(name for name in used_parameters("birks") if name in RANGES)
@@ -122,33 +124,47 @@ def train_models(task: LArTask, deposits: Events, train: Tensor, test: Tensor, b
     return models, plain
 
 
+Key = tuple[str, float]  # (parameter, value) of one shifted test set
+
+
+def evaluation_sets(task: LArTask, test_deposits: Events, points: int) -> tuple[Events, dict[Key, Events]]:
+    """The nominal test set and one per grid point of every parameter (:func:`grid_values`), each
+    the test deposits through the response with that one parameter shifted, all with the same
+    noise draws (:meth:`LArTask.evaluation_view`). Simulated once, shared by every model and seed."""
+    shifted = {(param, value): task.evaluation_view(test_deposits, **{param: value})
+               for param in PARAMETERS for value in grid_values(param, points)}
+    return task.evaluation_view(test_deposits), shifted
+
+
 @dataclasses.dataclass
 class Sweep:
-    """What :func:`sweep` measured: ``rows`` (one per model, parameter and grid point, see
-    :func:`score_shift`), the nominal test ``reference`` logits and the shifted ``edges`` logits
-    per (parameter, range-edge value), each a dict model -> (M, K) logits, and the test ``labels``."""
+    """What the models gave on the evaluation sets: ``rows`` (one per seed, model, parameter and
+    grid point, see :func:`score_shift`), the nominal test ``reference`` logits and the shifted
+    ``edges`` logits per (parameter, range-edge value), each a dict model -> (S, M, K) logits of
+    the S seeds, and the test ``labels`` (M,)."""
 
     rows: list[dict]
     reference: dict[str, Tensor]
-    edges: dict[tuple[str, float], dict[str, Tensor]]
+    edges: dict[Key, dict[str, Tensor]]
     labels: Tensor
 
 
-def sweep(task: LArTask, models: dict[str, Model], test_deposits: Events, points: int) -> Sweep:
-    """Every model on the test deposits at every grid point; deltas against the nominal test set."""
-    labels = test_deposits.labels
-    nominal_test = task.evaluation_view(test_deposits)
-    reference = {name: model(nominal_test) for name, model in models.items()}
+def sweep(logits: list[tuple[dict[str, Tensor], dict[Key, dict[str, Tensor]]]], seeds: Sequence[int],
+          labels: Tensor) -> Sweep:
+    """Rows and range-edge logits from each seed's (nominal logits per model, shifted logits per
+    grid point and model); deltas against the same seed's nominal test set."""
     rows, edges = [], {}
-    for param in PARAMETERS:
-        for value in grid_values(param, points):
-            shifted = task.evaluation_view(test_deposits, **{param: value})
-            logits = {name: model(shifted) for name, model in models.items()}
-            if any(math.isclose(value, edge, rel_tol=1e-9) for edge in RANGES[param]):
-                edges[(param, value)] = logits
-            for name in models:
-                rows.append({"model": name, "parameter": param, "value": value, "nominal": value == NOMINAL[param],
-                             **score_shift(logits[name], reference[name], labels)})
+    keys = list(logits[0][1])
+    for seed, (reference, shifted) in zip(seeds, logits):
+        for param, value in keys:
+            for name, out in shifted[(param, value)].items():
+                rows.append({"seed": seed, "model": name, "parameter": param, "value": value,
+                             "nominal": value == NOMINAL[param], **score_shift(out, reference[name], labels)})
+    for param, value in keys:
+        if any(math.isclose(value, edge, rel_tol=1e-9) for edge in RANGES[param]):
+            edges[(param, value)] = {name: torch.stack([shifted[(param, value)][name] for _, shifted in logits])
+                                     for name in MODELS}
+    reference = {name: torch.stack([r[name] for r, _ in logits]) for name in MODELS}
     return Sweep(rows, reference, edges, labels)
 
 
@@ -165,10 +181,11 @@ def _accuracy_change(scores: Tensor, labels: Tensor) -> float:
 
 def compare_models(result: Sweep, n_boot: int = 1000) -> list[dict]:
     """Per range edge and classifier: the contrastive model (``MODELS[0]``) minus the classifier, in
-    mean |delta p_true| and in accuracy change, paired on the test events, with 95 % intervals."""
+    mean |delta p_true| and in accuracy change, paired by seed and on the test events, with 95 %
+    intervals (bootstrap over seeds and test events, :func:`paired_difference`)."""
     rows = []
     for (param, value), logits in result.edges.items():
-        stacked = {name: torch.stack([logits[name], result.reference[name]], 1)[None] for name in logits}
+        stacked = {name: torch.stack([logits[name], result.reference[name]], 2) for name in logits}
         for other in MODELS[1:]:
             d_abs = paired_difference(_mean_abs_change, stacked[MODELS[0]], stacked[other], result.labels,
                                       n_boot=n_boot)
@@ -182,7 +199,8 @@ def compare_models(result: Sweep, n_boot: int = 1000) -> list[dict]:
 
 def comparison_table(rows: list[dict]) -> str:
     """Markdown of :func:`compare_models`."""
-    lines = [f"Contrastive ({MODELS[0]}) minus classifier, paired on the test events, 95 % bootstrap intervals; "
+    lines = [f"Contrastive ({MODELS[0]}) minus classifier, paired by seed and on the test events, 95 % bootstrap "
+             "intervals over seeds and test events; "
              "more robust = its mean |delta p_true| is lower with an interval excluding 0.", "",
              "| parameter | value | against | delta mean abs. delta p_true | delta accuracy change | more robust |",
              "|---" * 6 + "|"]
@@ -193,7 +211,7 @@ def comparison_table(rows: list[dict]) -> str:
 
 def score_change_plot(path: str | Path, result: Sweep, bins: int = 40) -> Path:
     """Seed 000's second figure: per range edge (one panel each), the distribution over the test events
-    of delta p_true = p_true(shifted) - p_true(nominal), one histogram per model."""
+    (of every seed) of delta p_true = p_true(shifted) - p_true(nominal), one histogram per model."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -207,8 +225,9 @@ def score_change_plot(path: str | Path, result: Sweep, bins: int = 40) -> Path:
     fig, axes = plt.subplots(n_rows, columns, figsize=(3.6 * columns, 2.8 * n_rows + 0.6), squeeze=False)
     edges = torch.linspace(-1, 1, bins + 1).tolist()
     for ax, (param, value) in zip(axes.flat, keys):
-        for name, logits in result.edges[(param, value)].items():
-            dp = score_change(logits, result.reference[name], result.labels)
+        for name, logits in result.edges[(param, value)].items():  # (S, M, K): every seed's test events
+            dp = score_change(logits.flatten(0, 1), result.reference[name].flatten(0, 1),
+                              result.labels.repeat(len(logits)))
             ax.hist(dp.tolist(), bins=edges, histtype="step", label=name)
         ax.set_yscale("log")
         ax.set_xlabel(f"delta p_true, {param} = {value:g} {UNITS[param]}".rstrip())
@@ -222,12 +241,23 @@ def score_change_plot(path: str | Path, result: Sweep, bins: int = 40) -> Path:
     return path
 
 
+def mean_over_seeds(rows: list[dict]) -> list[dict]:
+    """The rows of :func:`sweep` averaged over the seeds, one per model, parameter and value (in order)."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["model"], r["parameter"], r["value"]), []).append(r)
+    numeric = ("accuracy", "accuracy_error", "mean_p_true", "mean_abs_dp", "mean_dp")
+    return [{**{k: v for k, v in group[0].items() if k != "seed"}, "seeds": len(group),
+             **{k: sum(r[k] for r in group) / len(group) for k in numeric}} for group in groups.values()]
+
+
 def summary_table(rows: list[dict], plain: dict[str, float]) -> str:
-    """Markdown: per model and parameter the accuracy at the low edge, nominal (plain) and high edge,
-    the largest |accuracy - nominal| over the grid, and the largest mean |delta p_true| with its signed
-    mean at that point."""
+    """Markdown: per model and parameter, averaged over the seeds, the accuracy at the low edge,
+    nominal (plain) and high edge, the largest |accuracy - nominal| over the grid, and the largest
+    mean |delta p_true| with its signed mean at that point."""
     lines = ["| model | parameter | acc. low edge | acc. nominal | acc. high edge | max abs. delta acc. "
              "| max mean abs. delta p_true (signed) |", "|---" * 7 + "|"]
+    rows = mean_over_seeds(rows)
     for name in plain:
         for param in PARAMETERS:
             sel = [r for r in rows if r["model"] == name and r["parameter"] == param]
@@ -239,41 +269,82 @@ def summary_table(rows: list[dict], plain: dict[str, float]) -> str:
     return "\n".join(lines)
 
 
+@dataclasses.dataclass
+class _Study:
+    """What every seed's run needs (sent once to each worker process)."""
+
+    task: LArTask
+    deposits: Events
+    train: Tensor
+    test: Tensor
+    budget: Budget
+    workdir: Path
+    device: str
+    nominal: Events  # the nominal test set
+    shifted: dict[Key, Events]  # the shifted test sets
+
+
+def _seed_run(s: _Study, seed: int) -> tuple[dict[str, float], dict[str, Tensor], dict[Key, dict[str, Tensor]]]:
+    """One seed: the three models trained, then their logits on the nominal and every shifted test set."""
+    models, plain = train_models(s.task, s.deposits, s.train, s.test, s.budget, seed, s.workdir / f"seed{seed}",
+                                 s.device)
+    reference = {name: model(s.nominal) for name, model in models.items()}
+    shifted = {key: {name: model(events) for name, model in models.items()} for key, events in s.shifted.items()}
+    return plain, reference, shifted
+
+
 def run_study(args: argparse.Namespace, budget: Budget, preset: str = "quick") -> dict:
-    """The whole study; writes ``points.csv``, ``table.md``, ``accuracy.png`` under ``args.out`` and
-    returns ``{"rows": ..., "nominal": plain nominal accuracy per model, "table": markdown}``."""
+    """The whole study over the budget's seeds (``args.jobs`` processes); writes ``points.csv``,
+    ``table.md``, ``accuracy.png`` and ``score_change.png`` under ``args.out`` and returns
+    ``{"rows": ..., "nominal": plain nominal accuracy per model (mean over seeds), "table": markdown,
+    "comparisons": ...}``."""
     out = Path(args.out)
     task = LArTask(args, budget)
     start = time.perf_counter()
     deposits = task.load(Path(args.data_dir), seed=args.data_seed, workers=args.workers)
     generated = time.perf_counter() - start
     train, test = (i.sort().values for i in train_test_split(deposits.num_events, budget.test_fraction, seed=0))
-    models, plain = train_models(task, deposits, train, test, budget, args.seed, out / "checkpoints",
-                                 args.device)
+    test_deposits = deposits.index_select_events(test)
+    nominal, shifted = evaluation_sets(task, test_deposits, args.grid)
+    study = _Study(task, deposits, train, test, budget, out / "checkpoints", args.device, nominal, shifted)
+    seeds = budget.seeds
+    per_seed = map_jobs(_seed_run, study, seeds, min(args.jobs, len(seeds)), args.threads)
     trained = time.perf_counter() - start - generated
-    result = sweep(task, models, deposits.index_select_events(test), args.grid)
+    result = sweep([(reference, logits) for _, reference, logits in per_seed], seeds, test_deposits.labels)
     rows = result.rows
     comparisons = compare_models(result)
+    plain = {name: sum(p[name] for p, _, _ in per_seed) / len(seeds) for name in MODELS}
     n_test = len(test)
-    errors = ", ".join(f"{a:.3f} ± {math.sqrt(a * (1 - a) / n_test):.3f}" for a in plain.values())
+    spread = ", ".join(f"{plain[name]:.3f} ± {_std([p[name] for p, _, _ in per_seed]):.3f}" for name in MODELS)
     n_params = sum(p.numel() for p in task.encoder().parameters())
     header = (f"### LArTPC robustness ({preset}): {deposits.num_events} events ({budget.events_per_class} per class, "
               f"{len(train)} train, {n_test} test), {budget.epochs} epochs, batch {budget.batch_size}, lr {budget.lr}, "
-              f"encoder {type(task.encoder()).__name__} with {n_params:,} parameters, seed {args.seed}, grid "
-              f"{args.grid} + nominal; data {generated:.0f} s, training {trained:.0f} s, total "
-              f"{time.perf_counter() - start:.0f} s on {torch.get_num_threads()} threads.\n"
-              f"Nominal accuracy ± binomial error sqrt(a(1-a)/n): {errors} (models in table order). "
-              f"Units: " + ", ".join(f"{k} {u}" for k, u in UNITS.items() if u) + ".")
+              f"encoder {type(task.encoder()).__name__} with {n_params:,} parameters, seeds {list(seeds)}, grid "
+              f"{args.grid} + nominal; data {generated:.0f} s, training and "
+              f"sweep {trained:.0f} s, total {time.perf_counter() - start:.0f} s, {min(args.jobs, len(seeds))} "
+              f"processes x {args.threads} threads on {args.device}.\n"
+              f"Nominal accuracy, mean ± sample std over seeds (binomial error of one seed sqrt(a(1-a)/n) "
+              f"~{math.sqrt(0.25 / n_test):.3f}): {spread} (models in table order); the tables average over the "
+              f"seeds. Units: " + ", ".join(f"{k} {u}" for k, u in UNITS.items() if u) + ".")
     table = header + "\n\n" + summary_table(rows, plain) + "\n\n" + comparison_table(comparisons)
     print(table, flush=True)
     write_csv(out / "points.csv", rows)
     (out / "table.md").write_text(table + "\n")
-    panel_plot(out / "accuracy.png", rows, "parameter", "value", "accuracy", "model", err="accuracy_error",
-               marks={k: NOMINAL[k] for k in PARAMETERS}, title="LArTPC: test accuracy at shifted detector parameters",
+    panel_plot(out / "accuracy.png", mean_over_seeds(rows), "parameter", "value", "accuracy", "model",
+               err="accuracy_error", marks={k: NOMINAL[k] for k in PARAMETERS},
+               title="LArTPC: test accuracy at shifted detector parameters (mean over seeds)",
                xlabels={k: DETECTOR_PARAMETERS[k].axis_label for k in PARAMETERS}, log_x=("lifetime",),
                ylabel="test accuracy (5 classes)", hline=("chance (0.2)", 0.2))
     score_change_plot(out / "score_change.png", result)
     return {"rows": rows, "nominal": plain, "table": table, "comparisons": comparisons}
+
+
+def _std(values: list[float]) -> float:
+    """Sample standard deviation (0 for one value)."""
+    if len(values) < 2:
+        return 0.0
+    mean = sum(values) / len(values)
+    return math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -284,7 +355,9 @@ def main(argv: list[str] | None = None) -> dict:
     size.add_argument("--full", dest="preset", action="store_const", const="full", help="a larger machine")
     parser.add_argument("--out", default="runs/robustness", help="output folder (CSV, table, plot)")
     parser.add_argument("--grid", type=int, default=5, help="points per parameter, range edges included (>= 2)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the models' initialisation and training")
+    parser.add_argument("--seeds", type=int, nargs="+", default=None,
+                        help="seeds of the models' initialisation and training (default: the preset's)")
+    parser.add_argument("--jobs", type=int, default=2, help="processes running the seeds")
     parser.add_argument("--epochs", type=int, default=None, help="override the preset's epochs (all three models)")
     parser.add_argument("--data-dir", default="data", help="where generated data are cached")
     parser.add_argument("--data-seed", type=int, default=0, help="seed of the generated data set")
@@ -301,6 +374,9 @@ def main(argv: list[str] | None = None) -> dict:
     budget = BUDGETS[preset]
     if args.epochs is not None:
         budget = dataclasses.replace(budget, epochs=check_int("--epochs", args.epochs, 1))
+    if args.seeds is not None:
+        budget = dataclasses.replace(budget, seeds=tuple(args.seeds))
+    check_int("--jobs", args.jobs, 1)
     return run_study(args, budget, preset)
 
 

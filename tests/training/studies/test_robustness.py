@@ -80,9 +80,9 @@ def test_compare_models_known_answer():
     labels = torch.randint(0, 3, (200,), generator=g)
     reference = torch.randn(200, 3, generator=g, dtype=torch.float64) + 3 * F.one_hot(labels, 3)
     drop = reference - 2 * F.one_hot(labels, 3)  # the true class loses score: accuracy falls too
-    edges = {(p, v): {MODELS[0]: reference, MODELS[1]: drop, MODELS[2]: reference}
-             for p in ("lifetime",) for v in (500.0, 5000.0)}
-    result = robustness.Sweep([], {m: reference for m in MODELS}, edges, labels)
+    edges = {(p, v): {MODELS[0]: reference[None], MODELS[1]: drop[None], MODELS[2]: reference[None]}
+             for p in ("lifetime",) for v in (500.0, 5000.0)}  # (seeds, events, classes): one seed
+    result = robustness.Sweep([], {m: reference[None] for m in MODELS}, edges, labels)
     rows = robustness.compare_models(result, n_boot=200)
     against_drop = [r for r in rows if r["against"] == MODELS[1]]
     assert all(r["more_robust"] == "yes" and r["d_accuracy_change"].low > 0 for r in against_drop)
@@ -97,3 +97,24 @@ def test_swept_parameters_and_units_come_from_the_table():
                           "noisy_fraction", "gain_spread", "birks_a", "birks_k")
     assert robustness.UNITS == {name: TABLE[name].unit for name in PARAMETERS}
     assert robustness.UNITS["lifetime"] == "us"
+
+
+def test_sweep_pools_seeds_and_pairs_each_with_its_own_reference():
+    g = torch.Generator().manual_seed(1)
+    labels = torch.randint(0, 5, (40,), generator=g)
+    keys = [(p, v) for p in PARAMETERS for v in grid_values(p, 2)]
+    per_seed = []
+    for shift in (0.0, 1.0):  # seed 1's logits are seed 0's plus a constant: the same softmax, same deltas
+        reference = {m: torch.randn(40, 5, generator=torch.Generator().manual_seed(i)) + shift
+                     for i, m in enumerate(MODELS)}
+        shifted = {k: {m: reference[m] + 0.1 * j for m in MODELS} for j, k in enumerate(keys)}
+        per_seed.append((reference, shifted))
+    result = robustness.sweep(per_seed, (0, 1), labels)
+    assert len(result.rows) == 2 * len(MODELS) * len(keys)
+    assert all(t.shape == (2, 40, 5) for logits in result.edges.values() for t in logits.values())
+    assert set(result.edges) == {k for k in keys if k[1] in RANGES[k[0]]}
+    averaged = robustness.mean_over_seeds(result.rows)
+    assert len(averaged) == len(MODELS) * len(keys) and all(r["seeds"] == 2 for r in averaged)
+    for r in averaged:  # both seeds agree, so the mean is either seed's value
+        one = next(x for x in result.rows if x["seed"] == 0 and all(x[k] == r[k] for k in ("model", "parameter", "value")))
+        assert r["mean_abs_dp"] == pytest.approx(one["mean_abs_dp"], abs=1e-6) and r["accuracy"] == one["accuracy"]
