@@ -103,24 +103,37 @@ def old_reconstruct(coords, geometry, scale):
     return out
 
 
-def old_space_charge(coords, amplitude, geometry, transverse, slope):
-    """The single-TPC space-charge displacement before modular geometries."""
-    axis = geometry.drift_axis
-    others = [a for a in range(3) if a != axis]
-    low = torch.tensor([transverse[0][0], transverse[1][0]], dtype=coords.dtype)
-    high = torch.tensor([transverse[0][1], transverse[1][1]], dtype=coords.dtype)
-    half = (high - low) / 2
-    s = (coords[:, others] - (low + high) / 2) / half
-    u = geometry.direction * (coords[:, axis] - geometry.anode) / geometry.max_drift
-    sin_s, cos_s = torch.sin(math.pi / 2 * s), torch.cos(math.pi / 2 * s)
-    h_min = half.min()
-    out = torch.zeros_like(coords)
-    along_drift = (1 - torch.cos(math.pi * u)) / 2
-    out[:, others[0]] = -amplitude * (h_min / half[0]) * sin_s[:, 0] * cos_s[:, 1] * along_drift
-    out[:, others[1]] = -amplitude * (h_min / half[1]) * sin_s[:, 1] * cos_s[:, 0] * along_drift
-    drift_scale = amplitude * slope * h_min / geometry.max_drift
-    out[:, axis] = geometry.direction * drift_scale * cos_s[:, 0] * cos_s[:, 1] * torch.sin(math.pi * u)
-    return out
+# space_charge_displacement (amplitude 3 cm, BOX, SLOPE) of single-TPC geometries as computed before
+# modular geometries (main at b77ca44), float64 and float32, as float.hex.
+SINGLE_TPC_SPACE_CHARGE = [
+    (DriftGeometry(drift_axis=0, anode=0.0, max_drift=230.4),
+     [[12.5, 30.0, 200.0], [115.2, 115.2, 115.2], [230.4, 7.0, 100.0], [0.0, 50.0, 60.0]],
+     [["0x1.4e3cdfa8525c6p-6", "0x1.072d9b8c458c4p-7", "-0x1.034b2a5164a0bp-7"],
+      ["0x1.80687472c9509p-1", "-0x0.0p+0", "-0x0.0p+0"],
+      ["0x1.3c5e666f5326ep-57", "0x1.76124f9e440fbp+1", "0x1.e1f6b21899aeap-5"],
+      ["0x0.0p+0", "0x0.0p+0", "0x0.0p+0"]],
+     [["0x1.4e3cd60000000p-6", "0x1.072db80000000p-7", "-0x1.034b480000000p-7"],
+      ["0x1.8068720000000p-1", "-0x0.0p+0", "-0x0.0p+0"],
+      ["-0x1.a4aa6a0000000p-28", "0x1.7612500000000p+1", "0x1.e1f6900000000p-5"],
+      ["0x0.0p+0", "0x0.0p+0", "0x0.0p+0"]]),
+    (DriftGeometry(drift_axis=2, anode=150.0, max_drift=120.0, direction=-1),
+     [[40.0, 200.0, 100.0], [115.2, 3.0, 31.7], [220.0, 115.2, 149.0]],
+     [["0x1.87fc0243adab0p-2", "-0x1.0e4a8e51b25e5p-1", "-0x1.29e78aefbf48fp-2"],
+      ["-0x0.0p+0", "0x1.7f7d224d73760p+1", "-0x1.57c69c8a69f2bp-9"],
+      ["-0x1.0ac915433a7bfp-11", "-0x0.0p+0", "-0x1.5d840d4156d33p-8"]],
+     [["0x1.87fbf80000000p-2", "-0x1.0e4a8e0000000p-1", "-0x1.29e7840000000p-2"],
+      ["-0x0.0p+0", "0x1.7f7d240000000p+1", "-0x1.57c64c0000000p-9"],
+      ["-0x1.0ac7820000000p-11", "-0x0.0p+0", "-0x1.5d83fa0000000p-8"]]),
+]
+
+
+@pytest.mark.parametrize("geometry, points, hex64, hex32", SINGLE_TPC_SPACE_CHARGE)
+def test_one_tpc_space_charge_is_bit_identical_to_before(geometry, points, hex64, hex32):
+    for dtype, expected in ((torch.float64, hex64), (torch.float32, hex32)):
+        x = torch.tensor(points, dtype=dtype)
+        d = space_charge_displacement(x, torch.full((len(points),), 3.0, dtype=dtype), geometry, BOX, SLOPE)
+        want = torch.tensor([[float.fromhex(v) for v in row] for row in expected], dtype=dtype)
+        assert torch.equal(d, want) and torch.equal(d.signbit(), want.signbit())
 
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
@@ -132,9 +145,10 @@ def test_one_tpc_is_bit_identical_to_the_single_drift(dtype, data):
     scale = torch.rand(n, generator=torch.Generator().manual_seed(n + 1), dtype=dtype) * 0.2 + 0.9
     assert torch.equal(drift_time(coords, g, v), old_drift_time(coords, g, v))
     assert torch.equal(reconstruct_drift_coords(coords, g, scale), old_reconstruct(coords, g, scale))
-    amplitude = torch.full((n,), 3.0, dtype=dtype)
-    assert torch.equal(space_charge_displacement(coords, amplitude, g, BOX, SLOPE),
-                       old_space_charge(coords, amplitude, g, BOX, SLOPE))
+    # What space charge takes from the geometry: u = distance / L and the sign along the drift.
+    frame = drift_frame(coords, g)
+    assert torch.equal(frame.distance, g.direction * (coords[:, g.drift_axis] - g.anode))
+    assert (frame.sign == g.direction).all()
 
 
 @given(geometry_and_points(), st.floats(-0.2, 0.2), st.floats(0.1, 20.0))
