@@ -215,7 +215,15 @@ DetectorParams.__doc__ = (
 @dataclass(frozen=True)
 class DriftGeometry:
     """Where charge drifts: positions along ``drift_axis`` (0, 1, 2 = x, y, z) must lie between the
-    anode plane at ``anode`` (cm) and the cathode at ``anode + direction * max_drift`` (cm).
+    anode plane at ``anode`` (cm) and ``anode + direction * num_tpcs * max_drift`` (cm).
+
+    ``num_tpcs`` TPCs of drift length ``max_drift`` (cm) are stacked along the drift axis with
+    alternating drift directions, as in ND-LAr's modules of two TPCs sharing a central cathode
+    (docs/physics.md section 1.10): TPC i spans ``anode + direction * [i, i + 1] * max_drift``;
+    even TPCs have their anode on the face nearer ``anode`` (TPC 0's is ``anode`` itself), odd ones
+    on the farther face, so the planes alternate anode | cathode | anode | cathode ... and every
+    point drifts to its own TPC's anode over a distance in [0, max_drift]. The default, one TPC,
+    has its cathode at ``anode + direction * max_drift``.
 
     ``field_changes_velocity``: True (the default, as larnd-sim, which always derives the drift
     velocity from the field and the temperature: consts/detector.py, V_DRIFT = E_FIELD *
@@ -234,6 +242,7 @@ class DriftGeometry:
     direction: int = 1
     field_changes_velocity: bool = True
     transverse: tuple[tuple[float, float], tuple[float, float]] | None = None
+    num_tpcs: int = 1
 
     def __post_init__(self) -> None:
         if self.drift_axis not in (0, 1, 2) or isinstance(self.drift_axis, bool):
@@ -243,6 +252,8 @@ class DriftGeometry:
         check_positive("max_drift", self.max_drift)
         if self.direction not in (1, -1):
             raise ValueError(f"direction: expected +1 or -1 (side of the cathode), got {self.direction!r}")
+        if not isinstance(self.num_tpcs, int) or isinstance(self.num_tpcs, bool) or self.num_tpcs < 1:
+            raise ValueError(f"num_tpcs: expected an int >= 1 (TPCs along the drift axis), got {self.num_tpcs!r}")
         if not isinstance(self.field_changes_velocity, bool):
             raise ValueError(f"field_changes_velocity: expected a bool, got {self.field_changes_velocity!r}")
         if self.transverse is not None:

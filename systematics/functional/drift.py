@@ -7,12 +7,16 @@ lengths cm, lifetime us, charge electrons.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+import torch
 from torch import Tensor
 
 from systematics import constants as C
 from systematics.parameters import DriftGeometry
 
-__all__ = ["electron_mobility", "drift_velocity", "drift_time", "lifetime_attenuation", "reconstruct_drift_coords"]
+__all__ = ["electron_mobility", "drift_velocity", "DriftFrame", "drift_frame", "drift_time", "lifetime_attenuation",
+           "reconstruct_drift_coords"]
 
 
 def electron_mobility(efield: Tensor, temperature: Tensor) -> Tensor:
@@ -35,18 +39,51 @@ def drift_velocity(efield: Tensor, temperature: Tensor) -> Tensor:
     return electron_mobility(efield, temperature) * (efield * 1e3) * 1e-6
 
 
-def drift_time(coords: Tensor, geometry: DriftGeometry, velocity: Tensor) -> Tensor:
-    """Drift time t = |x_drift - anode| / v (us) for coords (N, 3) in cm, velocity (N,) in cm/us.
+class DriftFrame(NamedTuple):
+    """Where each point drifts to: its own TPC's anode plane (docs/physics.md section 1.10)."""
 
-    Raises ValueError naming coords when a point lies behind the anode or beyond the cathode
-    (drift distance outside [0, max_drift] cm): such deposits are outside the drift volume."""
-    distance = geometry.direction * (coords[:, geometry.drift_axis] - geometry.anode)
-    if distance.numel() and ((distance < 0).any() or (distance > geometry.max_drift).any()):
+    distance: Tensor  # (N,) cm from the anode plane, in [0, max_drift]
+    anode: Tensor  # (N,) cm: position of that anode plane along the drift axis
+    sign: Tensor  # (N,) +1 or -1: the direction from that anode towards its cathode along the drift axis
+
+
+def drift_frame(coords: Tensor, geometry: DriftGeometry) -> DriftFrame:
+    """Each point's TPC in ``geometry`` (coords (N, 3) cm): the drift distance (cm) to its anode
+    plane, that plane's position (cm) and the direction (+1 / -1) from it to the cathode.
+
+    With s = direction (x_drift - anode) the position along the stack of TPCs, TPC i = floor(s / L)
+    (L = ``max_drift``; the last face belongs to the last TPC); even TPCs have their anode at
+    s = i L, odd ones at (i + 1) L, so the distance is a triangle wave of s, 0 on every anode plane
+    and L on every cathode. For one TPC the distance is direction (x_drift - anode) exactly.
+
+    Raises ValueError naming coords when a point lies outside the drift volume
+    (s outside [0, num_tpcs L] cm beyond a relative 1e-9 of rounding, or NaN)."""
+    length, n = geometry.max_drift, geometry.num_tpcs
+    s = geometry.direction * (coords[:, geometry.drift_axis] - geometry.anode)
+    # The far face n L is a sum of rounded terms (5 x 46.08 = 230.39999999999998 in float64): a relative
+    # 1e-9 of slack keeps a point on it inside. NaN fails the test.
+    if s.numel() and not ((s >= 0) & (s <= n * length * (1 + 1e-9))).all():
         raise ValueError(
             f"coords: expected positions along axis {geometry.drift_axis} at a drift distance in "
-            f"[0, {geometry.max_drift}] cm from the anode at {geometry.anode} cm (direction {geometry.direction:+d}), "
-            f"got distances in [{distance.min().item():.4g}, {distance.max().item():.4g}] cm")
-    return distance / velocity
+            f"[0, {n * length:.6g}] cm from the anode at {geometry.anode} cm (direction {geometry.direction:+d}, "
+            f"{n} TPC(s) of {length} cm), got distances in [{s.min().item():.4g}, {s.max().item():.4g}] cm")
+    tpc = torch.floor(s / length).clamp(0, n - 1).long()
+    odd = tpc % 2 == 1
+    offset = (tpc + odd).to(s.dtype) * length  # the anode plane's s: i L (even i), (i + 1) L (odd i)
+    distance = torch.where(odd, offset - s, s - offset)
+    # A point within rounding of a shared plane may land in the neighbouring TPC: keep [0, L].
+    distance = torch.where(distance < 0, 0.0, torch.where(distance > length, length, distance))
+    sign = (1 - 2 * odd.to(s.dtype)) * geometry.direction
+    return DriftFrame(distance, geometry.anode + geometry.direction * offset, sign)
+
+
+def drift_time(coords: Tensor, geometry: DriftGeometry, velocity: Tensor) -> Tensor:
+    """Drift time t = d / v (us) for coords (N, 3) in cm, velocity (N,) in cm/us, d the distance
+    (cm) to the point's own TPC's anode plane (:func:`drift_frame`).
+
+    Raises ValueError naming coords when a point lies outside the drift volume (behind the first
+    anode or beyond the last TPC's far face): such deposits are outside the detector."""
+    return drift_frame(coords, geometry).distance / velocity
 
 
 def lifetime_attenuation(charge: Tensor, t: Tensor, lifetime: Tensor) -> Tensor:
@@ -56,9 +93,12 @@ def lifetime_attenuation(charge: Tensor, t: Tensor, lifetime: Tensor) -> Tensor:
 
 
 def reconstruct_drift_coords(coords: Tensor, geometry: DriftGeometry, scale: Tensor) -> Tensor:
-    """Positions along the drift axis as the readout reconstructs them from the arrival time with
-    an assumed velocity: distance from the anode times ``scale`` = v_assumed / v_true (N,)."""
+    """Positions (cm) along the drift axis as the readout reconstructs them from the arrival time
+    with an assumed velocity: each point's distance from its own TPC's anode plane
+    (:func:`drift_frame`) times ``scale`` = v_assumed / v_true (N,), so a field throw stretches each
+    TPC's content about its anode (docs/physics.md sections 1.3 and 1.10). coords (N, 3) cm."""
     axis = geometry.drift_axis
+    frame = drift_frame(coords, geometry)
     out = coords.clone()
-    out[:, axis] = geometry.anode + (coords[:, axis] - geometry.anode) * scale
+    out[:, axis] = frame.anode + frame.sign * frame.distance * scale
     return out

@@ -15,6 +15,7 @@ import torch
 from torch import Tensor
 
 from systematics import constants as C
+from systematics.functional.drift import drift_frame
 from systematics.parameters import NOMINAL, DriftGeometry
 
 __all__ = ["space_charge_displacement", "space_charge_amplitude", "space_charge_shift", "velocity_field_slope"]
@@ -56,21 +57,23 @@ def space_charge_displacement(coords: Tensor, amplitude: Tensor, geometry: Drift
     """(N, 3) displacement (cm) of charge drifted from ``coords`` (N, 3) cm by space charge of
     per-point ``amplitude`` (N,) cm: the largest transverse displacement in the volume.
 
-    Shape: the lowest Fourier mode of the ion potential in the drift volume, phi ~ cos(pi s1 / 2)
+    Shape: the lowest Fourier mode of the ion potential in each TPC's drift volume, phi ~ cos(pi s1 / 2)
     cos(pi s2 / 2) sin(pi u), zero on the field cage, anode and cathode (docs/physics.md
-    section 1.7), with u = drift distance / max_drift in [0, 1] and s1, s2 in [-1, 1] the transverse
-    positions in the box ``transverse`` ((low, high) cm for the two non-drift axes, in axis order).
-    Integrated along the unperturbed drift path (small distortions):
+    section 1.7), with u = d / max_drift in [0, 1], d the distance to the point's own TPC's anode
+    plane (:func:`systematics.functional.drift.drift_frame`, section 1.10), and s1, s2 in [-1, 1]
+    the transverse positions in the box ``transverse`` ((low, high) cm for the two non-drift axes,
+    in axis order). Integrated along the unperturbed drift path (small distortions):
 
     * transverse axis i (half-width h_i): d_i = -A h_min / h_i sin(pi s_i / 2) cos(pi s_j / 2)
       (1 - cos(pi u)) / 2, towards the centre, largest at the cathode;
     * drift axis: d = +A k h_min / L cos(pi s1 / 2) cos(pi s2 / 2) sin(pi u), away from the
-      anode (the weaker field near the anode delays the charge), largest mid-drift, with
+      point's anode (the weaker field near the anode delays the charge), largest mid-drift, with
       k = ``velocity_slope`` = d ln v / d ln E and L = ``geometry.max_drift``.
 
+    The whole displacement vanishes on every anode plane and its drift component on every cathode.
     ``amplitude`` = 0 gives exactly zero. The displacement moves charge; it never creates or
-    removes any. Raises ValueError naming coords for points outside the transverse box (the drift
-    range is checked by :func:`systematics.functional.drift.drift_time`)."""
+    removes any. Raises ValueError naming coords for points outside the transverse box or the
+    drift volume."""
     axis = geometry.drift_axis
     others = [a for a in range(3) if a != axis]
     low = torch.tensor([transverse[0][0], transverse[1][0]], dtype=coords.dtype, device=coords.device)
@@ -81,7 +84,8 @@ def space_charge_displacement(coords: Tensor, amplitude: Tensor, geometry: Drift
                          f"got [{position.min(0).values.tolist()}, {position.max(0).values.tolist()}] cm")
     half = (high - low) / 2
     s = (position - (low + high) / 2) / half  # (N, 2) in [-1, 1]
-    u = geometry.direction * (coords[:, axis] - geometry.anode) / geometry.max_drift
+    frame = drift_frame(coords, geometry)
+    u = frame.distance / geometry.max_drift
     sin_s, cos_s = torch.sin(math.pi / 2 * s), torch.cos(math.pi / 2 * s)
     h_min = half.min()
     out = torch.zeros_like(coords)
@@ -89,7 +93,7 @@ def space_charge_displacement(coords: Tensor, amplitude: Tensor, geometry: Drift
     out[:, others[0]] = -amplitude * (h_min / half[0]) * sin_s[:, 0] * cos_s[:, 1] * along_drift
     out[:, others[1]] = -amplitude * (h_min / half[1]) * sin_s[:, 1] * cos_s[:, 0] * along_drift
     drift_scale = amplitude * velocity_slope * h_min / geometry.max_drift
-    out[:, axis] = geometry.direction * drift_scale * cos_s[:, 0] * cos_s[:, 1] * torch.sin(math.pi * u)
+    out[:, axis] = frame.sign * drift_scale * cos_s[:, 0] * cos_s[:, 1] * torch.sin(math.pi * u)
     return out
 
 
@@ -97,9 +101,9 @@ def space_charge_shift(coords: Tensor, density: Tensor, geometry: DriftGeometry)
     """(N, 3) displacement (cm) of the response's drifted charge at ``coords`` (N, 3) cm for the
     per-point relative space-charge ``density`` (N,) (the ``space_charge`` parameter): the shape of
     :func:`space_charge_displacement` over ``geometry.transverse``, the amplitude of
-    :func:`space_charge_amplitude` at the nominal field. Raises ValueError naming space_charge if a
-    density is not 0 while ``geometry.transverse`` is None, or if the amplitude reaches
-    2 h_min / pi, beyond which the map would fold charge onto itself."""
+    :func:`space_charge_amplitude` for one TPC's drift length at the nominal field. Raises
+    ValueError naming space_charge if a density is not 0 while ``geometry.transverse`` is None,
+    or if the amplitude reaches 2 h_min / pi, beyond which the map would fold charge onto itself."""
     if geometry.transverse is None:
         if density.numel() and (density != 0).any():
             raise ValueError("space_charge: expected 0 when geometry.transverse is None (space charge needs the "

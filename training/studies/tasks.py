@@ -31,10 +31,13 @@ from systematics.particles import PARTICLE_CLASSES
 __all__ = ["Budget", "PRESETS", "JetTask", "LArTask", "TASKS", "add_strength_arguments", "default_strengths",
            "LARTPC_GEOMETRY", "EVALUATION_SEED"]
 
-# The toy gun fills a cube of 230.4 cm (PILArNet's 768 voxels of 3 mm, arXiv 2006.01993). We read it out
-# as one TPC with its anode plane at x = 0 and a 230.4 cm drift (MicroBooNE-like, 2.56 m), so every deposit
-# drifts and the lifetime throw matters (t_max = 230.4 cm / 0.16 cm/us = 1.4 ms against tau = 2.2 ms).
-LARTPC_GEOMETRY = DriftGeometry(drift_axis=0, anode=0.0, max_drift=230.4, transverse=((0.0, 230.4), (0.0, 230.4)))
+# The toy gun fills a cube of 230.4 cm (PILArNet's 768 voxels of 3 mm, arXiv 2006.01993). The throw ranges
+# are larnd-sim's, for ND-LAr's modules of two TPCs around a central cathode (50.4 cm drift, t_max 0.32 ms), so
+# we read the cube out along x as two such modules: 4 TPCs of 57.6 cm, anodes at x = 0, 115.2 (back to back)
+# and 230.4 cm, cathodes at 57.6 and 172.8 cm (t_max = 57.6 cm / 0.16 cm/us = 0.36 ms against tau = 0.5-5 ms;
+# docs/physics.md section 1.10). Results measured before this used one 230.4 cm drift (t_max 1.44 ms).
+LARTPC_GEOMETRY = DriftGeometry(drift_axis=0, anode=0.0, max_drift=57.6, num_tpcs=4,
+                                transverse=((0.0, 230.4), (0.0, 230.4)))
 
 # (eta, phi) of centred jets are divided by this before the jet encoder: the spread (std over all
 # constituents of the 50 hardest) of the --quick data set is 0.243 in eta and 0.237 in phi (rad).
