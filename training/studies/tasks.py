@@ -65,7 +65,8 @@ PRESETS = {
     # --quick: each task within 15 minutes on 2 CPU cores (README: the runs that chose it, measured times).
     ("jets", "quick"): Budget(events_per_class=2000, epochs=16, batch_size=256, seeds=(0, 1, 2), width=32,
                               temperature=0.5),
-    ("lartpc", "quick"): Budget(events_per_class=800, epochs=8, batch_size=64, seeds=(0, 1, 2), width=16),
+    # LArTPC: 1 cm encoder pitch and 6 epochs, chosen by bench/lartpc_setup.py (README).
+    ("lartpc", "quick"): Budget(events_per_class=800, epochs=6, batch_size=64, seeds=(0, 1, 2), width=16),
     # --medium: at most ~60 minutes per task on 2 CPU cores (estimated from the --quick timings, not yet run).
     ("jets", "medium"): Budget(events_per_class=5000, epochs=24, batch_size=256, seeds=(0, 1, 2), width=32,
                                temperature=0.5),
@@ -89,7 +90,8 @@ def add_strength_arguments(parser: argparse.ArgumentParser) -> None:
     lar.add_argument("--drop", type=float, default=0.2, help="VoxelDrop probability")
     lar.add_argument("--cutout-cm", type=float, nargs=2, default=(3.0, 10.0), help="Cutout sphere radius range, cm")
     lar.add_argument("--smear", type=float, default=0.05, help="LocalSmear relative sigma per voxel")
-    lar.add_argument("--pitch-cm", type=float, default=2.0, help="encoder voxel pitch in cm")
+    lar.add_argument("--pitch-cm", type=float, default=1.0,
+                     help="encoder voxel pitch in cm (default 1: bench/lartpc_setup.py, README)")
 
 
 def settings_tag(*settings: object) -> str:
