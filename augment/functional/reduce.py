@@ -8,7 +8,7 @@ import math
 import torch
 from torch import Tensor
 
-__all__ = ["event_offsets", "event_sum", "event_mean", "to_points", "unique_rows", "accumulation_dtype",
+__all__ = ["event_offsets", "event_sum", "event_mean", "to_points", "gather_rows", "unique_rows", "accumulation_dtype",
            "event_min_max"]
 
 
@@ -24,6 +24,25 @@ def to_points(values: Tensor, batch: Tensor) -> Tensor:
 
     ``index_select`` gives the same result as advanced indexing and is about 4x faster on CPU."""
     return values.index_select(0, batch)
+
+
+# Integer words of each size: rows of that many bytes are gathered as one word by gather_rows.
+_WORDS = {1: torch.uint8, 2: torch.int16, 4: torch.int32, 8: torch.int64}
+
+
+def gather_rows(values: Tensor, index: Tensor) -> Tensor:
+    """(M, ...) the rows ``index`` (M,) int64 of ``values`` (N, ...): ``values.index_select(0, index)``,
+    bit for bit.
+
+    A contiguous row of 1, 2, 4 or 8 bytes (e.g. (eta, phi) or (dE, dx) in float32) is gathered as
+    one integer word: a 1-D gather, 2-4x faster on CPU than one of rows of several values. Values
+    that autograd records are gathered as they are (a reinterpreted view has no gradient)."""
+    word = _WORDS.get(math.prod(values.shape[1:]) * values.element_size())
+    if values.dim() < 2 or word is None or not values.is_contiguous() or (
+            values.requires_grad and torch.is_grad_enabled()):
+        return values.index_select(0, index)
+    words = values.view(word).reshape(values.shape[0])
+    return words.index_select(0, index).view(values.dtype).view(index.shape[0], *values.shape[1:])
 
 
 def accumulation_dtype(dtype: torch.dtype) -> torch.dtype:
