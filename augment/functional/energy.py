@@ -17,6 +17,6 @@ def scale_features(feats: Tensor, factors: Tensor, columns: Sequence[int]) -> Te
     if feats.shape[1] and len({c % feats.shape[1] for c in columns}) == feats.shape[1]:  # all: one product
         return feats * factors[:, None]
     out = feats.clone()
-    for c in columns:  # column by column: strided copies, much faster than a list index on CPU
-        out[:, c] = feats[:, c] * factors
+    for c in columns:  # column by column, in place on the copy: much faster than a list index on CPU
+        out[:, c].mul_(factors)
     return out
