@@ -37,11 +37,12 @@ def gather_rows(values: Tensor, index: Tensor) -> Tensor:
     A contiguous row of 1, 2, 4 or 8 bytes (e.g. (eta, phi) or (dE, dx) in float32) is gathered as
     one integer word: a 1-D gather, 2-4x faster on CPU than one of rows of several values. Values
     that autograd records are gathered as they are (a reinterpreted view has no gradient)."""
-    word = _WORDS.get(math.prod(values.shape[1:]) * values.element_size())
-    if values.dim() < 2 or word is None or not values.is_contiguous() or (
+    rows, row = values.shape[0], math.prod(values.shape[1:])
+    word = _WORDS.get(row * values.element_size())
+    if values.dim() < 2 or word is None or rows < 2 or not values.is_contiguous() or (
             values.requires_grad and torch.is_grad_enabled()):
         return values.index_select(0, index)
-    words = values.view(word).reshape(values.shape[0])
+    words = values.view(rows, row).view(word).view(rows)  # contiguous, 2+ rows: (rows, row) strides
     return words.index_select(0, index).view(values.dtype).view(index.shape[0], *values.shape[1:])
 
 
