@@ -16,7 +16,8 @@ from augment.functional.reflect import reflect
 from augment.functional.sampling import keep_one_per_event, restore_emptied, select_points
 
 __all__ = [
-    "translate", "rotate", "affine", "compose_affine", "rotation_offsets", "jitter", "inside_box", "inside_sphere", "reflect", "crop",
+    "translate", "rotate", "affine", "compose_affine", "rotation_offsets", "jitter", "inside_box", "inside_sphere",
+    "reflect", "crop",
     "scale_features", "mask_features", "elastic_grid", "smooth_noise", "interpolate_grid", "elastic_distort",
     "event_sum", "event_mean", "event_min_max", "accumulation_dtype", "unique_rows",
     "select_points", "keep_one_per_event", "restore_emptied",

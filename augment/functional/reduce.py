@@ -56,9 +56,10 @@ def event_sum(values: Tensor, batch: Tensor, num_events: int, dtype: torch.dtype
     (N,) int64 non-decreasing (points sorted by event, as in :class:`~augment.Events`).
 
     Floating values are summed by segments (``torch.segment_reduce`` over each event's run of rows:
-    ~2x faster than an ``index_add_`` on CPU, the same sums event by event); integer values by
-    ``index_add_`` (and no values at all). Half-precision values are accumulated in float32 (a float16 sum of 5000 pT
-    fractions would stall near 2); the result is cast to ``dtype`` (default: ``values.dtype``)."""
+    ~2x faster than an ``index_add_`` on CPU, the same sums event by event); integer values, and no
+    values at all, by ``index_add_``. Half-precision values are accumulated in float32 (a float16
+    sum of 5000 pT fractions would stall near 2); the result is cast to ``dtype`` (default:
+    ``values.dtype``)."""
     acc = accumulation_dtype(values.dtype)
     if values.is_floating_point() and values.numel():  # segment_reduce refuses empty input
         counts = event_offsets(batch, num_events).diff()
