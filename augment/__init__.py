@@ -3,7 +3,7 @@
 >>> from augment import Compose, Rotate, LifetimeThrow
 """
 
-from augment._base import Compose, OneOf, RandomApply, SomeOf, Transform
+from augment._base import AffineTransform, Compose, OneOf, RandomApply, SomeOf, Transform
 from augment._events import Events
 from augment._params import Params
 from augment.elastic import ElasticDistortion
@@ -33,7 +33,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "Events", "Params", "Transform", "Compose", "RandomApply", "OneOf", "SomeOf",
+    "Events", "Params", "Transform", "AffineTransform", "Compose", "RandomApply", "OneOf", "SomeOf",
     "Translate", "Rotate", "Jitter", "Cutout", "EnergyScale", "LocalSmear", "VoxelDrop",
     "Reflect", "ElasticDistortion", "Crop", "FeatureDrop",
     "CollinearSplit", "SoftSmear", "CentreJets", "NormalisePT", "KeepHardest", "preprocess_jets",

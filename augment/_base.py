@@ -20,6 +20,11 @@ The base class owns everything else, in methods a subclass cannot override:
 * ``out = t(events, generator)`` = ``apply(sample(...))``;
   ``out, params = t.sample_apply(events, generator)`` also returns what was drawn.
 
+:class:`AffineTransform` subclasses (Rotate, Translate) map each event's coords by x' = A_b x + t_b
+and say so through ``affine(events, params)``: a :class:`Compose` applies consecutive ones whose
+gates are all on as one composed map, in one pass over the points (their params and the replay are
+unchanged; rounding may differ from separate passes by a few units in the last place).
+
 Each top-level ``sample``, ``apply`` or ``sample_apply`` validates its input once
 (:meth:`Events.validate`: finite values, sorted batch; one fused reduction, one host sync);
 containers call their members' internal methods, which do not validate again.
@@ -35,13 +40,14 @@ from typing import Any, Iterable, Sequence
 import torch
 from torch import Tensor
 
+from augment import functional as F
 from augment._checks import check_input, check_int
 from augment._events import Events
 from augment._gate import check_gate, merge_gated
 from augment._params import Params
 from augment._random import GeneratorLike, as_generator, bernoulli, uniform
 
-__all__ = ["Transform", "Compose", "RandomApply", "OneOf", "SomeOf", "check_probability"]
+__all__ = ["Transform", "AffineTransform", "Compose", "RandomApply", "OneOf", "SomeOf", "check_probability"]
 
 AnyParams = Any  # Params for a single transform, nested lists of Params for containers
 
@@ -121,20 +127,26 @@ class Transform:
             params.mark_uniform_gate(self.p == 1.0)
         return params
 
-    def _apply(self, events: Events, params: AnyParams) -> Events:
+    def _bind(self, events: Events, params: AnyParams) -> Params:
+        """``params`` checked for ``events``: the Params that ``sample`` returned for this batch, with a
+        (B,) bool gate, on the events' device."""
         if not isinstance(params, Params):
             raise ValueError(f"params: expected the Params that {type(self).__name__}.sample returned for these "
                              f"events, got {type(params).__name__} (bind hand-made values with Params(values, events))")
         params = params.check_bound(events)
-        gate = check_gate(params.get("apply"), events.num_events)
+        check_gate(params.get("apply"), events.num_events)
+        return params
+
+    def _apply(self, events: Events, params: AnyParams) -> Events:
+        params = self._bind(events, params)
         known = params.uniform_gate()
         if known is False:
             return events
-        out = self.transform(events, {k: v for k, v in params.items() if k != "apply"})
+        out = self.transform(events, _draws(params))
         if not isinstance(out, Events):
             raise TypeError(f"{type(self).__name__}.transform: expected to return augment.Events, got "
                             f"{type(out).__name__}")
-        return out if known else merge_gated(events, out, gate, f"{type(self).__name__}.transform")
+        return out if known else merge_gated(events, out, params["apply"], f"{type(self).__name__}.transform")
 
     def _sample_apply(self, events: Events, generator: torch.Generator | None,
                       gate: Tensor | None) -> tuple[Events, AnyParams]:
@@ -144,6 +156,38 @@ class Transform:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
         return f"{type(self).__name__}({args})"
+
+
+class AffineTransform(Transform):
+    """A transform that maps every point of event b by x' = A_b x + t_b (Rotate, Translate).
+
+    Subclasses implement ``sample_params`` and ``affine(events, params) -> (A, t)``: A (B, D, D), or
+    None for the identity (a translation), and t (B, D) in the coords' units; ``transform`` applies
+    it (:func:`augment.functional.affine`). In a :class:`Compose`, consecutive affine transforms
+    whose gates are all on (p = 1, no container gate) are composed per event and applied in one
+    pass over the points. A transform whose ``sample_params`` reads the coords' values
+    (``sample_reads_coords()``, True unless overridden) starts a new pass, so that it samples from
+    the points as the preceding transforms left them."""
+
+    def affine(self, events: Events, params: dict[str, Tensor]) -> tuple[Tensor | None, Tensor]:
+        """Each event's map (A (B, D, D) or None for the identity, t (B, D)) for ``params`` (no gate)."""
+        raise NotImplementedError(f"{type(self).__name__}: implement affine(events, params)")
+
+    def sample_reads_coords(self) -> bool:
+        """Whether ``sample_params`` reads the coords' values (not only B, N, D, dtype and device)."""
+        return True
+
+    def transform(self, events: Events, params: dict[str, Tensor]) -> Events:
+        return _apply_affine(events, self.affine(events, params))
+
+
+def _apply_affine(events: Events, affine: tuple[Tensor | None, Tensor]) -> Events:
+    return events.replace(coords=F.affine(events.coords, events.batch, *affine))
+
+
+def _draws(params: Params) -> dict[str, Tensor]:
+    """A transform's own params, without the gate (what ``transform`` and ``affine`` take)."""
+    return {k: v for k, v in params.items() if k != "apply"}
 
 
 def _entry(events: Events, generator: GeneratorLike, gate: Tensor | None) -> tuple[torch.Generator | None,
@@ -184,20 +228,46 @@ class Compose(Transform):
 
     def _sample_apply(self, events: Events, generator: torch.Generator | None,
                       gate: Tensor | None) -> tuple[Events, list]:
-        all_params = []
-        for t in self.transforms:
-            events, params = t._sample_apply(events, generator, gate)
-            all_params.append(params)
-        return events, all_params
+        return self._run(events, None, generator, [gate] * len(self.transforms))
 
     def _apply(self, events: Events, params: AnyParams) -> Events:
         if not isinstance(params, (list, tuple)) or len(params) != len(self.transforms):
             got = f"{len(params)} entries" if isinstance(params, (list, tuple)) else type(params).__name__
             raise ValueError(f"params: expected a list of {len(self.transforms)} entries (one per transform), "
                              f"got {got}")
-        for t, p in zip(self.transforms, params):
-            events = t._apply(events, p)
-        return events
+        return self._run(events, params, None, None)[0]
+
+    def _run(self, events: Events, params: AnyParams | None, generator: torch.Generator | None,
+             gates: list[Tensor | None] | None) -> tuple[Events, list]:
+        """The transforms in order: drawing their params with ``gates`` (``params`` None) or replaying
+        ``params``, the same way both times. Consecutive AffineTransforms whose gates are all on are
+        composed and applied in one pass; one that samples from the coords applies the pass first."""
+        pending = None  # the composed map of the affine transforms not yet applied to `events`
+        drawn = []
+        for i, t in enumerate(self.transforms):
+            fuse = isinstance(t, AffineTransform) and (pending is None or not t.sample_reads_coords())
+            if pending is not None and not fuse:
+                events, pending = _apply_affine(events, pending), None
+            if not fuse:
+                if params is None:
+                    events, p = t._sample_apply(events, generator, gates[i])
+                else:
+                    p, events = params[i], t._apply(events, params[i])
+                drawn.append(p)
+                continue
+            p = t._sample(events, generator, gates[i]) if params is None else t._bind(events, params[i])
+            drawn.append(p)
+            known = p.uniform_gate()
+            if known:
+                step = t.affine(events, _draws(p))
+                pending = step if pending is None else F.compose_affine(pending, step)
+            elif known is None:  # a gate per event: this transform alone, merged by its gate
+                if pending is not None:
+                    events, pending = _apply_affine(events, pending), None
+                events = t._apply(events, p)
+        if pending is not None:
+            events = _apply_affine(events, pending)
+        return events, drawn
 
     def __repr__(self) -> str:
         inner = "".join("\n    " + repr(t).replace("\n", "\n    ") + "," for t in self.transforms)
@@ -259,12 +329,8 @@ class SomeOf(Compose):
     def _sample_apply(self, events: Events, generator: torch.Generator | None,
                       gate: Tensor | None) -> tuple[Events, list]:
         chosen = self._choose(events.num_events, generator, events.device)
-        all_params = []
-        for j, t in enumerate(self.transforms):
-            g = chosen[:, j] if gate is None else chosen[:, j] & gate
-            events, params = t._sample_apply(events, generator, g)
-            all_params.append(params)
-        return events, all_params
+        gates = [chosen[:, j] if gate is None else chosen[:, j] & gate for j in range(len(self.transforms))]
+        return self._run(events, None, generator, gates)
 
 
 class OneOf(SomeOf):

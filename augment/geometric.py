@@ -9,7 +9,7 @@ import torch
 from torch import Tensor
 
 from augment import functional as F
-from augment._base import Transform
+from augment._base import AffineTransform, Transform
 from augment._centres import check_centre, event_centres
 from augment._checks import (check_float_coords, check_param, check_per_axis, check_value_or_range,
                              per_axis_tensor)
@@ -22,7 +22,7 @@ from augment.sampling import keep_points
 __all__ = ["Translate", "Rotate", "Jitter", "Cutout", "Crop"]
 
 
-class Translate(Transform):
+class Translate(AffineTransform):
     """Shift each event by a vector uniform in the box [-max_shift, max_shift]^D.
 
     ``max_shift`` is in the coords' units (cm for LArTPC events, eta/phi for jets):
@@ -59,17 +59,20 @@ class Translate(Transform):
         low, high = F.jet_translation_bounds(events.coords, events.feats, events.batch, B, half)
         return {"shift": uniform((B, D), low, high, generator, device, dtype)}
 
-    def transform(self, events: Events, params: dict[str, Tensor]) -> Events:
+    def sample_reads_coords(self) -> bool:
+        return self.relative
+
+    def affine(self, events: Events, params: dict[str, Tensor]) -> tuple[None, Tensor]:
+        """The identity plus ``shift`` (B, D)."""
         check_float_coords(events)
-        shift = check_param(params, "shift", (events.num_events, events.coords.shape[1]), events)
-        return events.replace(coords=F.translate(events.coords, events.batch, shift))
+        return None, check_param(params, "shift", (events.num_events, events.coords.shape[1]), events)
 
     def inverse(self, events: Events, params: Params) -> Events:
         """Undo :meth:`apply` with the same params."""
         return self.apply(events, params.replace(shift=-params["shift"]))
 
 
-class Rotate(Transform):
+class Rotate(AffineTransform):
     """Rotate each event about its centre by a random rotation.
 
     3D coords ((x, y, z) in cm): uniform (Haar measure) on SO(3); with a fixed ``axis`` (3
@@ -107,13 +110,16 @@ class Rotate(Transform):
             matrix = axis_angle_to_matrix(torch.tensor(self.axis, dtype=dtype, device=device), angle)
         return {"matrix": matrix, "centre": event_centres(events, self.centre, self.weight_column)}
 
-    def transform(self, events: Events, params: dict[str, Tensor]) -> Events:
+    def sample_reads_coords(self) -> bool:
+        return self.centre != "origin"
+
+    def affine(self, events: Events, params: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
+        """``matrix`` R (B, D, D) and the offsets c - R c that turn each event about its centre c."""
         check_float_coords(events, dims=(2, 3))
         B, D = events.num_events, events.coords.shape[1]
         matrix = check_param(params, "matrix", (B, D, D), events)
         centre = check_param(params, "centre", (B, D), events)
-        offsets = F.rotation_offsets(matrix, centre)
-        return events.replace(coords=F.affine(events.coords, events.batch, matrix, offsets))
+        return matrix, F.rotation_offsets(matrix, centre)
 
     def inverse(self, events: Events, params: Params) -> Events:
         """Undo :meth:`apply` with the same params (the transposed rotation, same centre)."""

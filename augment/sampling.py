@@ -31,9 +31,12 @@ class VoxelDrop(Transform):
     def sample_params(self, events: Events, generator: torch.Generator | None) -> dict[str, Tensor]:
         device = events.device
         # float32 keys (steps of 2^-24, ample for a probability): half the memory traffic of float64
-        drop = uniform((events.num_events,), *self.drop, generator, device, torch.float32)
+        low, high = self.drop
+        # drawn for a fixed drop too, so that the stream does not depend on whether drop is a range
+        drop = uniform((events.num_events,), low, high, generator, device, torch.float32)
         key = uniform((events.num_points,), 0.0, 1.0, generator, device, torch.float32)
-        keep = key >= F.to_points(drop, events.batch)
+        # a fixed drop is compared as a number (in float32, as the drawn values), not gathered to points
+        keep = key >= (low if low == high else F.to_points(drop, events.batch))
         return {"point_keep": F.keep_one_per_event(keep, events.batch, key, events.num_events)}
 
     def transform(self, events: Events, params: dict[str, Tensor]) -> Events:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from augment.functional.reduce import to_points
+from augment.functional.reduce import accumulation_dtype, to_points
 
-__all__ = ["translate", "rotate", "jitter", "inside_box", "inside_sphere"]
+__all__ = ["translate", "rotate", "affine", "compose_affine", "rotation_offsets", "jitter", "inside_box",
+           "inside_sphere"]
 
 
 def translate(coords: Tensor, batch: Tensor, shift: Tensor) -> Tensor:
@@ -60,19 +61,38 @@ def inside_sphere(coords: Tensor, batch: Tensor, centres: Tensor, radii: Tensor)
     return torch.linalg.vector_norm(coords - to_points(centres, batch), dim=1) < to_points(radii, batch)
 
 
-def affine(coords: Tensor, batch: Tensor, matrices: Tensor, offsets: Tensor) -> Tensor:
+def affine(coords: Tensor, batch: Tensor, matrices: Tensor | None, offsets: Tensor) -> Tensor:
     """Map every point of event b by x' = A_b x + t_b: coords (N, D), batch (N,) int64, matrices
-    (B, D, D), offsets (B, D) in the coords' units.
+    (B, D, D) or None (the identity: a translation, :func:`translate`), offsets (B, D) in the
+    coords' units.
 
     One gather of each event's D (D + 1) coefficients to its points, then x' = t + sum_j A[:, j] x_j
     accumulated in place, column j of A times coordinate j at a time (no (N, D, D) product, no other
     (N, D) temporaries); autograd flows through it."""
+    if matrices is None:
+        return translate(coords, batch, offsets)
     B, D = offsets.shape
     coefficients = torch.cat([matrices.transpose(1, 2).reshape(B, D * D), offsets], dim=1).index_select(0, batch)
     out = torch.addcmul(coefficients[:, D * D:], coefficients[:, :D], coords[:, :1])
     for j in range(1, D):
         out.addcmul_(coefficients[:, j * D:(j + 1) * D], coords[:, j:j + 1])
     return out
+
+
+def compose_affine(first: tuple[Tensor | None, Tensor], then: tuple[Tensor | None, Tensor]) -> tuple[Tensor | None,
+                                                                                                    Tensor]:
+    """The per-event affine map x -> A2 (A1 x + t1) + t2 as (A2 A1, A2 t1 + t2), from ``first`` =
+    (A1, t1) and ``then`` = (A2, t2): matrices (B, D, D) or None (the identity), offsets (B, D) in the
+    coords' units. :func:`affine` with the result maps the points in one pass (rounding may differ
+    from two passes by a few units in the last place)."""
+    (a1, t1), (a2, t2) = first, then
+    if a2 is None:
+        return a1, t1 + t2
+    dtype = t1.dtype
+    acc = accumulation_dtype(dtype)  # half precision: the products summed in float32
+    offsets = torch.einsum("bij,bj->bi", a2.to(acc), t1.to(acc)) + t2.to(acc)
+    matrices = a2 if a1 is None else torch.matmul(a2.to(acc), a1.to(acc)).to(dtype)
+    return matrices, offsets.to(dtype)
 
 
 def rotation_offsets(matrices: Tensor, centres: Tensor) -> Tensor:

@@ -14,7 +14,8 @@ import torch
 from torch import Tensor
 
 from augment.functional.energy import scale_features
-from augment.functional.reduce import accumulation_dtype, event_min_max, event_offsets, event_sum, to_points
+from augment.functional.reduce import (accumulation_dtype, event_min_max, event_offsets, event_sum, gather_rows,
+                                       to_points)
 
 __all__ = ["wrap_phi", "jet_four_momentum", "jet_axis", "centre_jets", "normalise_pt", "sort_within_events",
            "rank_within_events", "keep_hardest", "collinear_split", "soft_smear", "jet_translation_bounds",
@@ -120,8 +121,8 @@ def collinear_split(coords: Tensor, feats: Tensor, batch: Tensor, split: Tensor,
     is_daughter[1:] = parent[1:] == parent[:-1]
     share = to_points(torch.where(split, r, torch.ones_like(r)), parent)
     share = torch.where(is_daughter, 1 - share, share)
-    new_feats = scale_features(to_points(feats, parent), share, pt_columns)
-    return to_points(coords, parent), new_feats, to_points(batch, parent)
+    new_feats = scale_features(gather_rows(feats, parent), share, pt_columns)
+    return gather_rows(coords, parent), new_feats, batch.index_select(0, parent)
 
 
 def soft_smear(coords: Tensor, feats: Tensor, noise: Tensor, scale: float, pt_min: float) -> Tensor:

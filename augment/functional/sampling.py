@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from augment.functional.reduce import event_offsets, to_points
+from augment.functional.reduce import event_offsets, gather_rows, to_points
 
 __all__ = ["select_points", "keep_one_per_event", "restore_emptied"]
 
@@ -13,7 +13,7 @@ __all__ = ["select_points", "keep_one_per_event", "restore_emptied"]
 def select_points(coords: Tensor, feats: Tensor, batch: Tensor, keep: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """The points where ``keep`` (N,) bool is True: (coords, feats, batch), order kept."""
     rows = keep.nonzero().squeeze(1)  # once, rather than once per boolean-mask index
-    return coords.index_select(0, rows), feats.index_select(0, rows), batch.index_select(0, rows)
+    return gather_rows(coords, rows), gather_rows(feats, rows), batch.index_select(0, rows)
 
 
 def _kept_per_event(keep: Tensor, offsets: Tensor) -> Tensor:

@@ -110,3 +110,31 @@ def test_restore_emptied_equals_the_scatter_count(ev, seed):
     keep = torch.rand(ev.num_points, generator=torch.Generator().manual_seed(seed)) < 0.3
     kept = F.event_sum(keep.to(torch.int64), ev.batch, ev.num_events)
     assert torch.equal(F.restore_emptied(keep, ev.batch, ev.num_events), keep | (kept == 0)[ev.batch])
+
+
+@given(events_strategy(), st.integers(0, 2 ** 31 - 1))
+def test_gather_rows_is_index_select_bit_for_bit(ev, seed):
+    index = torch.randint(0, max(ev.num_points, 1), (ev.num_points,), generator=torch.Generator().manual_seed(seed))
+    for values in (ev.coords.float()[:, :2], ev.coords[:, :1], ev.coords, ev.feats.half(), ev.coords.float()[:, :1],
+                   ev.coords.float()[:, :2].t().contiguous().t()):  # 8, 8, 24, 4, 4 bytes a row; a strided view
+        got, expected = F.gather_rows(values, index), values.index_select(0, index)
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        assert torch.equal(got.view(torch.uint8), expected.view(torch.uint8))
+
+
+def test_gather_rows_keeps_nan_payloads_negative_zero_and_gradients():
+    values = torch.tensor([[-0.0, float("nan")], [1.0, -2.0]])
+    got = F.gather_rows(values, torch.tensor([1, 0, 0]))
+    assert torch.equal(got.view(torch.int32), values.view(torch.int32)[[1, 0, 0]])
+    leaf = torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    F.gather_rows(leaf, torch.tensor([1, 1])).sum().backward()
+    assert leaf.grad.tolist() == [[0.0, 0.0], [2.0, 2.0]]
+
+
+@given(events_strategy())
+def test_event_sum_by_segments_equals_index_add_event_by_event(ev):
+    sums = F.event_sum(ev.coords, ev.batch, ev.num_events)
+    expected = ev.coords.new_zeros(ev.num_events, 3).index_add_(0, ev.batch, ev.coords)
+    torch.testing.assert_close(sums, expected, rtol=1e-12, atol=1e-12)
+    for i, (coords, _) in enumerate(ev.to_list()):  # each event's sum alone is its sum in the batch
+        assert torch.equal(sums[i], F.event_sum(coords, torch.zeros(len(coords), dtype=torch.int64), 1)[0])
