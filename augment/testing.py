@@ -16,7 +16,7 @@ import copy
 
 import torch
 
-from augment._base import Transform
+from augment._base import Transform, _draws
 from augment._events import Events
 from augment._params import Params
 
@@ -117,7 +117,7 @@ def _check_gates(transform: Transform, events: Events, seed: int) -> None:
     off = copy.copy(transform)
     off.p = 0.0
     assert_events_equal(off(events, seed), events, what="p = 0 output vs input")
-    raw = transform.transform(events, {k: v for k, v in params.items() if k != "apply"})
+    raw = transform.transform(events, _draws(params))
     if raw.feature_names != events.feature_names or raw.feats.shape[1:] != events.feats.shape[1:]:
         for gate in (zeros, mixed):
             if bool(gate.all()):
