@@ -128,3 +128,22 @@ def test_batched_equals_per_event_and_is_deterministic(seed):
 def test_bad_fractions_raise_naming_the_argument(name, kwargs):
     with pytest.raises(ValueError, match=name):
         response(grid(4, 1), torch.ones(4, dtype=torch.float64), 0, **kwargs)
+
+
+@given(st.integers(0, 2**31 - 1), st.sampled_from([0, 1, 2]), st.booleans())
+def test_per_event_tables_equal_per_voxel_values(seed, drift_axis, collected):
+    # With row (the voxels' events) the seeds and channel values are per-event tables; on collected (sorted)
+    # voxels with the drift axis last each channel is hashed once: the same values as per voxel, in any order.
+    g = torch.Generator().manual_seed(seed)
+    voxel = torch.randint(-5, 5, (150, 3), generator=g)
+    event = torch.randint(0, 3, (150,), generator=g)
+    if collected:
+        rows = torch.unique(torch.cat([event[:, None], voxel], 1), dim=0)  # sorted by event then index
+        event, voxel = rows[:, 0].contiguous(), rows[:, 1:].contiguous()
+    charge = torch.rand(len(voxel), generator=g, dtype=torch.float64) * 1e5
+    seeds = torch.randint(0, 2**52, (3,), generator=g)
+    tables = (torch.tensor([0.1, 0.6, 0.0]), torch.tensor([0.3, 0.0, 0.5]), torch.tensor([0.02, 0.1, 0.05]))
+    out = channel_response(voxel, charge, seeds, drift_axis, *tables, 500.0, 2500.0, event)
+    per_voxel = channel_response(voxel, charge, seeds[event], drift_axis, *(t[event] for t in tables), 500.0, 2500.0)
+    for a, b in zip(out, per_voxel):
+        assert torch.equal(a, b)
