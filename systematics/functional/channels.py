@@ -92,12 +92,12 @@ def channel_response(voxel: Tensor, charge: Tensor, seed: Tensor, drift_axis: in
         dead_fraction, noisy_fraction, gain_spread = (x.index_select(0, row)
                                                       for x in (dead_fraction, noisy_fraction, gain_spread))
     channel = pack_keys(channel)  # packed once for the three streams
-    gain = channel_gains(seed, channel, gain_spread, row)
+    gain = channel_gains(seed, channel, gain_spread, row).to(charge.dtype)  # a random factor: float32 holds it
     noisy = noisy_channels(seed, channel, noisy_fraction, row)
     alive = ~dead_channels(seed, channel, dead_fraction, row)
     if run is not None:
         gain, noisy, alive = (x.index_select(0, run) for x in (gain, noisy, alive))
-    q = (charge.to(torch.float64) * gain).to(charge.dtype)
+    q = charge * gain
     base = torch.as_tensor(noise, dtype=charge.dtype, device=charge.device).expand_as(charge)
     extra = torch.as_tensor(noisy_noise, dtype=charge.dtype, device=charge.device)
     rms = torch.where(noisy, torch.sqrt(base * base + extra * extra), base)
