@@ -9,13 +9,16 @@ sources: docs/physics.md section 1.8. Charge in electrons.
 
 from __future__ import annotations
 
+import numba
+import numpy as np
 import torch
 from torch import Tensor
 
 from systematics.functional.noise import hash_normal, hash_uniform, pack_keys
 from systematics.functional.readout import Voxels, select_voxels
 
-__all__ = ["channel_keys", "dead_channels", "noisy_channels", "channel_gains", "channel_response", "read_channels"]
+__all__ = ["channel_keys", "channel_entries", "channel_runs", "dead_channels", "noisy_channels", "channel_gains",
+           "channel_response", "read_channels"]
 
 CHANNEL_PARAMETERS = ("dead_fraction", "noisy_fraction", "gain_spread")
 
@@ -26,6 +29,74 @@ _DEAD, _NOISY, _GAIN = 1, 2, 3
 def channel_keys(voxel: Tensor, drift_axis: int) -> Tensor:
     """(M, 2) int64 channel indices (the two transverse voxel indices) of voxel indices (M, 3): a view."""
     return voxel[:, 1:] if drift_axis == 0 else voxel[:, :2] if drift_axis == 2 else voxel[:, ::2]
+
+
+def channel_entries(row: Tensor, channel: Tensor) -> tuple[Tensor, Tensor]:
+    """(first, entry): ``first`` (C,) int64 the first voxel of each distinct channel of an event,
+    ``entry`` (M,) int64 each voxel's index into ``first``, for voxels of events ``row`` (M,) int64
+    on channels ``channel`` (M, 2) int64. So draws that are pure functions of (event, channel) are
+    computed C times and gathered with ``entry``. On CPU a numba kernel finds the distinct channels
+    of each run of equal ``row`` (an event, when ``row`` is sorted) with a hash table, in any
+    voxel order; elsewhere :func:`channel_runs`."""
+    if row.device.type != "cpu":
+        return channel_runs(row, channel)
+    M = len(row)
+    first, entry, taken = (torch.empty(M, dtype=torch.int64) for _ in range(3))
+    longest = int(torch.bincount(row).max()) if M else 0  # no run of equal row is longer
+    slots = torch.full((1 << max(4, (2 * longest - 1).bit_length()),), -1, dtype=torch.int64)  # > 2 longest
+    C = _distinct_channels(row.contiguous().numpy(), channel[:, 0].contiguous().numpy(),
+                           channel[:, 1].contiguous().numpy(), first.numpy(), entry.numpy(), slots.numpy(),
+                           taken.numpy())
+    return first[:C], entry
+
+
+def channel_runs(row: Tensor, channel: Tensor) -> tuple[Tensor, Tensor]:
+    """:func:`channel_entries` in torch operations: one entry per run of consecutive voxels of one
+    event and channel (the distinct channels when each channel's voxels are consecutive, as for
+    collected voxels with the drift axis last; more entries otherwise, the same draws)."""
+    start = torch.ones_like(row, dtype=torch.bool)
+    start[1:] = (row[1:] != row[:-1]) | (channel[1:] != channel[:-1]).any(1)
+    return torch.nonzero(start)[:, 0], torch.cumsum(start, 0) - 1
+
+
+@numba.njit(cache=True)
+def _distinct_channels(row, c0, c1, first, entry, slots, taken):
+    """The loop of :func:`channel_entries`: open addressing on (c0, c1) per run of equal ``row``
+    in ``slots`` (all -1, more than twice the longest run), ``taken`` the slot of each entry (to
+    clear the table after each run); returns C."""
+    M = row.shape[0]
+    C = 0
+    b = 0
+    while b < M:
+        a = b
+        start = C
+        while b < M and row[b] == row[a]:
+            b += 1
+        mask = 1
+        while mask < 2 * (b - a):
+            mask *= 2
+        mask -= 1
+        for v in range(a, b):
+            h = np.uint64(c0[v]) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(c1[v])
+            h = (h ^ (h >> np.uint64(29))) * np.uint64(0xBF58476D1CE4E5B9)
+            slot = np.int64(h >> np.uint64(32)) & mask
+            while True:
+                e = slots[slot]
+                if e < 0:
+                    slots[slot] = C
+                    taken[C] = slot
+                    first[C] = v
+                    entry[v] = C
+                    C += 1
+                    break
+                f = first[e]
+                if c0[f] == c0[v] and c1[f] == c1[v]:
+                    entry[v] = e
+                    break
+                slot = (slot + 1) & mask
+        for e in range(start, C):
+            slots[taken[e]] = -1
+    return C
 
 
 def _check_fraction(name: str, value: Tensor) -> None:
@@ -77,16 +148,12 @@ def channel_response(voxel: Tensor, charge: Tensor, seed: Tensor, drift_axis: in
     quadrature). All zero fractions and spread return ``charge`` unchanged, every voxel alive and
     ``noise`` everywhere.
 
-    With ``row`` and the drift axis last (2), the draws are hashed once per run of consecutive
-    voxels of one event and channel, and gathered to the voxels: voxels sorted by event then
-    index (as collected) hold each channel in one run. The values do not depend on the order."""
+    With ``row``, the draws are hashed once per distinct channel of an event
+    (:func:`channel_entries`) and gathered to the voxels. The values do not depend on the order."""
     channel = channel_keys(voxel, drift_axis)
-    run = None
-    if row is not None and drift_axis == 2 and len(row):
-        start = torch.ones_like(row, dtype=torch.bool)
-        start[1:] = (row[1:] != row[:-1]) | (channel[1:] != channel[:-1]).any(1)
-        first = torch.nonzero(start)[:, 0]
-        run = torch.cumsum(start, 0) - 1
+    entry = None
+    if row is not None and len(row):
+        first, entry = channel_entries(row, channel)
         channel, row = channel.index_select(0, first), row.index_select(0, first)
     if row is not None:
         dead_fraction, noisy_fraction, gain_spread = (x.index_select(0, row)
@@ -95,8 +162,8 @@ def channel_response(voxel: Tensor, charge: Tensor, seed: Tensor, drift_axis: in
     gain = channel_gains(seed, channel, gain_spread, row).to(charge.dtype)  # a random factor: float32 holds it
     noisy = noisy_channels(seed, channel, noisy_fraction, row)
     alive = ~dead_channels(seed, channel, dead_fraction, row)
-    if run is not None:
-        gain, noisy, alive = (x.index_select(0, run) for x in (gain, noisy, alive))
+    if entry is not None:
+        gain, noisy, alive = (x.index_select(0, entry) for x in (gain, noisy, alive))
     q = charge * gain
     base = torch.as_tensor(noise, dtype=charge.dtype, device=charge.device).expand_as(charge)
     extra = torch.as_tensor(noisy_noise, dtype=charge.dtype, device=charge.device)

@@ -5,7 +5,8 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from systematics.functional.channels import channel_gains, channel_keys, channel_response, dead_channels, noisy_channels
+from systematics.functional.channels import (channel_entries, channel_gains, channel_keys, channel_response,
+                                            channel_runs, dead_channels, noisy_channels)
 
 I64 = dict(dtype=torch.int64)
 
@@ -147,3 +148,21 @@ def test_per_event_tables_equal_per_voxel_values(seed, drift_axis, collected):
     per_voxel = channel_response(voxel, charge, seeds[event], drift_axis, *(t[event] for t in tables), 500.0, 2500.0)
     for a, b in zip(out, per_voxel):
         assert torch.equal(a, b)
+
+
+@given(st.integers(0, 300), st.integers(0, 2**31 - 1), st.booleans(), st.sampled_from([3, 40, 2**40]))
+def test_channel_entries_group_each_events_voxels_by_channel(m, seed, sort, spread):
+    # Every voxel's entry points at a voxel of the same event and channel; with ``row`` sorted the
+    # numba kernel (CPU) finds each distinct (event, channel) once; the torch runs are valid groups too.
+    g = torch.Generator().manual_seed(seed)
+    row = torch.randint(0, 4, (m,), generator=g)
+    row = torch.sort(row).values if sort else row
+    channel = torch.randint(-spread, spread, (m, 2), generator=g)
+    for fn in (channel_entries, channel_runs):
+        first, entry = fn(row, channel)
+        assert entry.shape == (m,) and (entry >= 0).all() and (entry < len(first)).all()
+        rep = first.index_select(0, entry)
+        assert torch.equal(row[rep], row) and torch.equal(channel[rep], channel)
+    if sort:
+        first, _ = channel_entries(row, channel)
+        assert len(first) == len(torch.unique(torch.cat([row[:, None], channel], 1), dim=0))
