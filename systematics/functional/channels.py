@@ -44,9 +44,8 @@ def channel_entries(row: Tensor, channel: Tensor) -> tuple[Tensor, Tensor]:
     first, entry, taken = (torch.empty(M, dtype=torch.int64) for _ in range(3))
     longest = int(torch.bincount(row).max()) if M else 0  # no run of equal row is longer
     slots = torch.full((1 << max(4, (2 * longest - 1).bit_length()),), -1, dtype=torch.int64)  # > 2 longest
-    C = _distinct_channels(row.contiguous().numpy(), channel[:, 0].contiguous().numpy(),
-                           channel[:, 1].contiguous().numpy(), first.numpy(), entry.numpy(), slots.numpy(),
-                           taken.numpy())
+    C = _distinct_channels(row.numpy(), channel[:, 0].numpy(), channel[:, 1].numpy(), first.numpy(), entry.numpy(),
+                           slots.numpy(), taken.numpy())
     return first[:C], entry
 
 
@@ -77,6 +76,9 @@ def _distinct_channels(row, c0, c1, first, entry, slots, taken):
             mask *= 2
         mask -= 1
         for v in range(a, b):
+            if v > a and c0[v] == c0[v - 1] and c1[v] == c1[v - 1]:  # the previous voxel's channel
+                entry[v] = entry[v - 1]
+                continue
             h = np.uint64(c0[v]) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(c1[v])
             h = (h ^ (h >> np.uint64(29))) * np.uint64(0xBF58476D1CE4E5B9)
             slot = np.int64(h >> np.uint64(32)) & mask
@@ -150,15 +152,14 @@ def channel_response(voxel: Tensor, charge: Tensor, seed: Tensor, drift_axis: in
 
     With ``row``, the draws are hashed once per distinct channel of an event
     (:func:`channel_entries`) and gathered to the voxels. The values do not depend on the order."""
-    channel = channel_keys(voxel, drift_axis)
     entry = None
     if row is not None and len(row):
-        first, entry = channel_entries(row, channel)
-        channel, row = channel.index_select(0, first), row.index_select(0, first)
+        first, entry = channel_entries(row, channel_keys(voxel, drift_axis))
+        voxel, row = voxel.index_select(0, first), row.index_select(0, first)
     if row is not None:
         dead_fraction, noisy_fraction, gain_spread = (x.index_select(0, row)
                                                       for x in (dead_fraction, noisy_fraction, gain_spread))
-    channel = pack_keys(channel)  # packed once for the three streams
+    channel = pack_keys(channel_keys(voxel, drift_axis))  # packed once for the three streams
     gain = channel_gains(seed, channel, gain_spread, row).to(charge.dtype)  # a random factor: float32 holds it
     noisy = noisy_channels(seed, channel, noisy_fraction, row)
     alive = ~dead_channels(seed, channel, dead_fraction, row)

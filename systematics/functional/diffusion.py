@@ -74,9 +74,10 @@ def axis_shares(centres: Tensor, sigma: Tensor, pitch: float | Sequence[float],
     scale = torch.where(point, torch.full_like(s, 2 * _FAR), math.sqrt(0.5) / s)
     start = torch.where(point, torch.full_like(s, -_FAR), (floor_low - u) * scale)
     cut = nsigma * math.sqrt(0.5)
-    cdf = torch.erf((start[..., None] + scale[..., None] * j).clamp_(-cut, cut))
-    mass = cdf[..., 1:] - cdf[..., :-1]
-    return AxisShares(first, count, mass / mass.sum(-1, keepdim=True))
+    # Edge index outermost, (K + 1, N, 3): every operation runs over contiguous (N, 3) planes.
+    cdf = torch.erf(torch.addcmul(start, j[:, None, None], scale).clamp_(-cut, cut))
+    mass = cdf[1:] - cdf[:-1]
+    return AxisShares(first, count, (mass / mass.sum(0)).permute(1, 2, 0))
 
 
 def _box_offsets(count: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:

@@ -41,7 +41,7 @@ def sum_shares_cpu(first: Tensor, count: Tensor, mass: Tensor, charge: Tensor,
     voxel = torch.empty(total, 3, dtype=torch.int64)
     q = torch.zeros(total, dtype=charge.dtype)
     event = torch.empty(total, dtype=torch.int64)
-    V = _sum_shares(first.contiguous().numpy(), count.contiguous().numpy(), mass.contiguous().numpy(),
+    V = _sum_shares(first.contiguous().numpy(), count.contiguous().numpy(), mass.numpy(),
                     charge.contiguous().numpy(), batch.contiguous().numpy(), work_keys.numpy(), work_charge.numpy(),
                     voxel.numpy(), q.numpy(), event.numpy())
     if V < 0:

@@ -37,14 +37,15 @@ _LOW32 = (1 << 32) - 1
 
 def _shr(x: Tensor, s: int) -> Tensor:
     """Logical right shift of int64 bits (torch's >> is arithmetic)."""
-    return (x >> s) & ((1 << (64 - s)) - 1)
+    return (x >> s).bitwise_and_((1 << (64 - s)) - 1)
 
 
 def _mix(z: Tensor) -> Tensor:
-    """SplitMix64 finaliser, on int64 with wrap-around multiplication."""
-    z = (z ^ _shr(z, 30)) * _M1
-    z = (z ^ _shr(z, 27)) * _M2
-    return z ^ _shr(z, 31)
+    """SplitMix64 finaliser, on int64 with wrap-around multiplication. Consumes ``z`` (updated in
+    place: two temporaries instead of eight)."""
+    z.bitwise_xor_(_shr(z, 30)).mul_(_M1)
+    z.bitwise_xor_(_shr(z, 27)).mul_(_M2)
+    return z.bitwise_xor_(_shr(z, 31))
 
 
 def pack_keys(keys: Tensor) -> Tensor:
