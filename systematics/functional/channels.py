@@ -33,7 +33,7 @@ def channel_keys(voxel: Tensor, drift_axis: int) -> Tensor:
 
 def channel_entries(row: Tensor, channel: Tensor) -> tuple[Tensor, Tensor]:
     """(first, entry): ``first`` (C,) int64 the first voxel of each distinct channel of an event,
-    ``entry`` (M,) int64 each voxel's index into ``first``, for voxels of events ``row`` (M,) int64
+    ``entry`` (M,) int64 each voxel's index into ``first``, for voxels of events ``row`` (M,) int64 >= 0
     on channels ``channel`` (M, 2) int64. So draws that are pure functions of (event, channel) are
     computed C times and gathered with ``entry``. On CPU a numba kernel finds the distinct channels
     of each run of equal ``row`` (an event, when ``row`` is sorted) with a hash table, in any
