@@ -9,27 +9,96 @@ sources: docs/physics.md section 1.8. Charge in electrons.
 
 from __future__ import annotations
 
+import numba
+import numpy as np
 import torch
 from torch import Tensor
 
-from systematics.functional.noise import hash_normal, hash_uniform
-from systematics.functional.readout import Voxels
+from systematics.functional.noise import hash_normal, hash_uniform, pack_keys
+from systematics.functional.readout import Voxels, select_voxels
 
-__all__ = ["channel_keys", "dead_channels", "noisy_channels", "channel_gains", "channel_response", "read_channels"]
+__all__ = ["channel_keys", "channel_entries", "channel_runs", "dead_channels", "noisy_channels", "channel_gains",
+           "channel_response", "read_channels"]
 
 CHANNEL_PARAMETERS = ("dead_fraction", "noisy_fraction", "gain_spread")
 
-# Tags appended to the hash keys so the three draws of a channel are independent streams.
+# Hash streams of the three draws of a channel (independent of each other and of the readout noise's stream 0).
 _DEAD, _NOISY, _GAIN = 1, 2, 3
 
 
 def channel_keys(voxel: Tensor, drift_axis: int) -> Tensor:
-    """(M, 2) int64 channel indices (the two transverse voxel indices) of voxel indices (M, 3)."""
-    return voxel[:, [a for a in range(3) if a != drift_axis]]
+    """(M, 2) int64 channel indices (the two transverse voxel indices) of voxel indices (M, 3): a view."""
+    return voxel[:, 1:] if drift_axis == 0 else voxel[:, :2] if drift_axis == 2 else voxel[:, ::2]
 
 
-def _tagged(keys: Tensor, tag: int) -> Tensor:
-    return torch.cat([keys, torch.full_like(keys[:, :1], tag)], 1)
+def channel_entries(row: Tensor, channel: Tensor) -> tuple[Tensor, Tensor]:
+    """(first, entry): ``first`` (C,) int64 the first voxel of each distinct channel of an event,
+    ``entry`` (M,) int64 each voxel's index into ``first``, for voxels of events ``row`` (M,) int64 >= 0
+    on channels ``channel`` (M, 2) int64. So draws that are pure functions of (event, channel) are
+    computed C times and gathered with ``entry``. On CPU a numba kernel finds the distinct channels
+    of each run of equal ``row`` (an event, when ``row`` is sorted) with a hash table, in any
+    voxel order; elsewhere :func:`channel_runs`."""
+    if row.device.type != "cpu":
+        return channel_runs(row, channel)
+    M = len(row)
+    first, entry, taken = (torch.empty(M, dtype=torch.int64) for _ in range(3))
+    longest = int(torch.bincount(row).max()) if M else 0  # no run of equal row is longer
+    slots = torch.full((1 << max(4, (2 * longest - 1).bit_length()),), -1, dtype=torch.int64)  # > 2 longest
+    C = _distinct_channels(row.numpy(), channel[:, 0].numpy(), channel[:, 1].numpy(), first.numpy(), entry.numpy(),
+                           slots.numpy(), taken.numpy())
+    return first[:C], entry
+
+
+def channel_runs(row: Tensor, channel: Tensor) -> tuple[Tensor, Tensor]:
+    """:func:`channel_entries` in torch operations: one entry per run of consecutive voxels of one
+    event and channel (the distinct channels when each channel's voxels are consecutive, as for
+    collected voxels with the drift axis last; more entries otherwise, the same draws)."""
+    start = torch.ones_like(row, dtype=torch.bool)
+    start[1:] = (row[1:] != row[:-1]) | (channel[1:] != channel[:-1]).any(1)
+    return torch.nonzero(start)[:, 0], torch.cumsum(start, 0) - 1
+
+
+@numba.njit(cache=True)
+def _distinct_channels(row, c0, c1, first, entry, slots, taken):
+    """The loop of :func:`channel_entries`: open addressing on (c0, c1) per run of equal ``row``
+    in ``slots`` (all -1, more than twice the longest run), ``taken`` the slot of each entry (to
+    clear the table after each run); returns C."""
+    M = row.shape[0]
+    C = 0
+    b = 0
+    while b < M:
+        a = b
+        start = C
+        while b < M and row[b] == row[a]:
+            b += 1
+        mask = 1
+        while mask < 2 * (b - a):
+            mask *= 2
+        mask -= 1
+        for v in range(a, b):
+            if v > a and c0[v] == c0[v - 1] and c1[v] == c1[v - 1]:  # the previous voxel's channel
+                entry[v] = entry[v - 1]
+                continue
+            h = np.uint64(c0[v]) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(c1[v])
+            h = (h ^ (h >> np.uint64(29))) * np.uint64(0xBF58476D1CE4E5B9)
+            slot = np.int64(h >> np.uint64(32)) & mask
+            while True:
+                e = slots[slot]
+                if e < 0:
+                    slots[slot] = C
+                    taken[C] = slot
+                    first[C] = v
+                    entry[v] = C
+                    C += 1
+                    break
+                f = first[e]
+                if c0[f] == c0[v] and c1[f] == c1[v]:
+                    entry[v] = e
+                    break
+                slot = (slot + 1) & mask
+        for e in range(start, C):
+            slots[taken[e]] = -1
+    return C
 
 
 def _check_fraction(name: str, value: Tensor) -> None:
@@ -38,50 +107,69 @@ def _check_fraction(name: str, value: Tensor) -> None:
                          f"max {value.max().item()}")
 
 
-def dead_channels(seed: Tensor, channel: Tensor, fraction: Tensor) -> Tensor:
-    """(M,) bool: the channel is dead. ``seed`` (M,) int64, ``channel`` (M, 2) int64, ``fraction``
-    (M,) in [0, 1]: a channel is dead when its hashed uniform u in (0, 1] is <= fraction, so 0 kills
-    none, 1 kills all, and a larger fraction kills a superset for the same seed."""
+def dead_channels(seed: Tensor, channel: Tensor, fraction: Tensor, row: Tensor | None = None) -> Tensor:
+    """(M,) bool: the channel is dead. ``seed`` (M,) int64 (or a table with ``row``, as in
+    :func:`hash_uniform`), ``channel`` (M, 2) int64 (or (M, 1) packed by :func:`pack_keys`: the
+    same draws), ``fraction`` (M,) in [0, 1]: a channel is dead when its hashed uniform u in
+    (0, 1] is <= fraction, so 0 kills none, 1 kills all, and a larger fraction kills a superset
+    for the same seed."""
     _check_fraction("dead_fraction", fraction)
-    return hash_uniform(seed, _tagged(channel, _DEAD)) <= fraction
+    return hash_uniform(seed, channel, row, _DEAD) <= fraction
 
 
-def noisy_channels(seed: Tensor, channel: Tensor, fraction: Tensor) -> Tensor:
+def noisy_channels(seed: Tensor, channel: Tensor, fraction: Tensor, row: Tensor | None = None) -> Tensor:
     """(M,) bool: the channel is noisy (as :func:`dead_channels`, an independent stream)."""
     _check_fraction("noisy_fraction", fraction)
-    return hash_uniform(seed, _tagged(channel, _NOISY)) <= fraction
+    return hash_uniform(seed, channel, row, _NOISY) <= fraction
 
 
-def channel_gains(seed: Tensor, channel: Tensor, spread: Tensor) -> Tensor:
+def channel_gains(seed: Tensor, channel: Tensor, spread: Tensor, row: Tensor | None = None) -> Tensor:
     """(M,) float64 relative gains g = exp(spread z - spread^2 / 2), z the channel's hashed
     standard normal: log-normal, positive, mean 1 and RMS ~ ``spread`` (M,) >= 0 for small
-    spreads; ``spread`` = 0 gives exactly 1."""
+    spreads; ``spread`` = 0 gives exactly 1. ``seed``, ``channel`` and ``row`` as in
+    :func:`dead_channels`."""
     if spread.numel() and not (spread >= 0).all():
         raise ValueError(f"gain_spread: expected relative spreads >= 0, got min {spread.min().item()}")
     s = spread.to(torch.float64)
-    return torch.exp(s * hash_normal(seed, _tagged(channel, _GAIN)) - s * s / 2)
+    return torch.exp(s * hash_normal(seed, channel, row, _GAIN) - s * s / 2)
 
 
 def channel_response(voxel: Tensor, charge: Tensor, seed: Tensor, drift_axis: int, dead_fraction: Tensor,
                      noisy_fraction: Tensor, gain_spread: Tensor, noise: float | Tensor,
-                     noisy_noise: float | Tensor) -> tuple[Tensor, Tensor, Tensor]:
+                     noisy_noise: float | Tensor, row: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
     """The channels' effect on collected voxels, before the noise and the threshold.
 
-    voxel (M, 3) int64 voxel indices, charge (M,) electrons, seed (M,) int64 (the event's), and
-    per-voxel (M,) ``dead_fraction``, ``noisy_fraction`` in [0, 1] and ``gain_spread`` (relative);
-    ``noise`` the readout noise RMS and ``noisy_noise`` the extra RMS of a noisy channel
-    (electrons). Returns (charge, alive, rms): the charge times the channel's gain, ``alive`` (M,)
-    bool, False on a dead channel (it reads nothing: the caller drops those voxels), and the (M,)
-    noise RMS of each voxel, sqrt(noise^2 + noisy_noise^2) on a noisy channel (independent
-    Gaussian noises add in quadrature). All zero fractions and spread return ``charge`` unchanged,
-    every voxel alive and ``noise`` everywhere."""
-    channel = channel_keys(voxel, drift_axis)
-    q = (charge.to(torch.float64) * channel_gains(seed, channel, gain_spread)).to(charge.dtype)
-    noisy = noisy_channels(seed, channel, noisy_fraction)
+    voxel (M, 3) int64 voxel indices, charge (M,) electrons, and per voxel (M,) the event's
+    ``seed`` int64, ``dead_fraction``, ``noisy_fraction`` in [0, 1] and ``gain_spread``
+    (relative); or, with ``row`` (M,) int64 (the voxels' events), these four as (B,) tables per
+    event that ``row`` indexes (as in :func:`hash_uniform`). ``noise`` is the readout noise RMS and
+    ``noisy_noise`` the extra RMS of a noisy channel (electrons). Returns (charge, alive, rms): the
+    charge times the channel's gain, ``alive`` (M,) bool, False on a dead channel (it reads
+    nothing: the caller drops those voxels), and the (M,) noise RMS of each voxel,
+    sqrt(noise^2 + noisy_noise^2) on a noisy channel (independent Gaussian noises add in
+    quadrature). All zero fractions and spread return ``charge`` unchanged, every voxel alive and
+    ``noise`` everywhere.
+
+    With ``row``, the draws are hashed once per distinct channel of an event
+    (:func:`channel_entries`) and gathered to the voxels. The values do not depend on the order."""
+    entry = None
+    if row is not None and len(row):
+        first, entry = channel_entries(row, channel_keys(voxel, drift_axis))
+        voxel, row = voxel.index_select(0, first), row.index_select(0, first)
+    if row is not None:
+        dead_fraction, noisy_fraction, gain_spread = (x.index_select(0, row)
+                                                      for x in (dead_fraction, noisy_fraction, gain_spread))
+    channel = pack_keys(channel_keys(voxel, drift_axis))  # packed once for the three streams
+    gain = channel_gains(seed, channel, gain_spread, row).to(charge.dtype)  # a random factor: float32 holds it
+    noisy = noisy_channels(seed, channel, noisy_fraction, row)
+    alive = ~dead_channels(seed, channel, dead_fraction, row)
+    if entry is not None:
+        gain, noisy, alive = (x.index_select(0, entry) for x in (gain, noisy, alive))
+    q = charge * gain
     base = torch.as_tensor(noise, dtype=charge.dtype, device=charge.device).expand_as(charge)
     extra = torch.as_tensor(noisy_noise, dtype=charge.dtype, device=charge.device)
     rms = torch.where(noisy, torch.sqrt(base * base + extra * extra), base)
-    return q, ~dead_channels(seed, channel, dead_fraction), rms
+    return q, alive, rms
 
 
 def read_channels(voxels: Voxels, values: dict[str, Tensor], noise_seed: Tensor | None, drift_axis: int,
@@ -97,9 +185,8 @@ def read_channels(voxels: Voxels, values: dict[str, Tensor], noise_seed: Tensor 
     if noise_seed is None:
         raise ValueError("noise_seed: expected a (B,) int64 tensor when dead or noisy channels or a gain spread "
                          "are thrown, got None")
-    batch = voxels.batch
-    dead, noisy, spread = (values[k].index_select(0, batch) for k in CHANNEL_PARAMETERS)
-    q, alive, rms = channel_response(voxels.voxel, voxels.charge, noise_seed.index_select(0, batch), drift_axis, dead,
-                                     noisy, spread, noise, noisy_noise)
-    dropped = voxels.dropped + torch.bincount(batch[~alive], minlength=len(voxels.dropped))
-    return Voxels(voxels.voxel[alive], q[alive], batch[alive], dropped), rms[alive]
+    q, alive, rms = channel_response(voxels.voxel, voxels.charge, noise_seed, drift_axis,
+                                     *(values[k] for k in CHANNEL_PARAMETERS), noise, noisy_noise, voxels.batch)
+    keep = torch.nonzero(alive)[:, 0]
+    voxel, batch, dropped = select_voxels(voxels.voxel, voxels.batch, voxels.dropped, keep)
+    return Voxels(voxel, q.index_select(0, keep), batch, dropped), rms.index_select(0, keep)

@@ -1,9 +1,14 @@
-"""Counter-based Gaussian noise: a normal deviate that is a pure function of (seed, integer key).
+"""Counter-based random draws: a deviate that is a pure function of (seed, integer key, stream).
 
 Readout noise must be replayable and identical whether an event is processed alone or in a
 batch, but the voxels that receive it are only known after the response. Hashing the event's
 seed with the voxel's integer coordinates gives every voxel its own deviate without a generator
-and without depending on the voxel's row in the batch.
+and without depending on the voxel's row in the batch (docs/physics.md section 1.6).
+
+The generator is SplitMix64 (Steele, Lea, Flood, "Fast splittable pseudorandom number
+generators", OOPSLA 2014), whose i-th output from state s is mix(s + i * golden): the state is
+hashed once per (seed, stream) (two mixes, per entry of a seed table), the key columns are packed
+into one int64 i, and each deviate costs one mix.
 """
 
 from __future__ import annotations
@@ -13,10 +18,10 @@ import math
 import torch
 from torch import Tensor
 
-__all__ = ["hash_normal", "hash_uniform", "HASH_NORMAL_MAX"]
+__all__ = ["hash_normal", "hash_uniform", "pack_keys", "HASH_NORMAL_MAX"]
 
-# The largest |deviate| hash_normal can return: u1 >= 2^-53, so sqrt(-2 ln u1) <= sqrt(106 ln 2) = 8.57.
-HASH_NORMAL_MAX: float = math.sqrt(-2.0 * math.log(2.0 ** -53))
+# The largest |deviate| hash_normal can return: u1 >= 2^-32, so sqrt(-2 ln u1) <= sqrt(64 ln 2) = 6.66.
+HASH_NORMAL_MAX: float = math.sqrt(-2.0 * math.log(2.0 ** -32))
 
 
 def _signed(x: int) -> int:
@@ -27,47 +32,76 @@ def _signed(x: int) -> int:
 _GOLDEN = _signed(0x9E3779B97F4A7C15)
 _M1 = _signed(0xBF58476D1CE4E5B9)
 _M2 = _signed(0x94D049BB133111EB)
+_LOW32 = (1 << 32) - 1
 
 
 def _shr(x: Tensor, s: int) -> Tensor:
     """Logical right shift of int64 bits (torch's >> is arithmetic)."""
-    return (x >> s) & ((1 << (64 - s)) - 1)
+    return (x >> s).bitwise_and_((1 << (64 - s)) - 1)
 
 
 def _mix(z: Tensor) -> Tensor:
-    """SplitMix64 finaliser (Steele, Lea, Flood, "Fast splittable pseudorandom number generators",
-    OOPSLA 2014), on int64 with wrap-around multiplication."""
-    z = (z ^ _shr(z, 30)) * _M1
-    z = (z ^ _shr(z, 27)) * _M2
-    return z ^ _shr(z, 31)
+    """SplitMix64 finaliser, on int64 with wrap-around multiplication. Consumes ``z`` (updated in
+    place: two temporaries instead of eight)."""
+    z.bitwise_xor_(_shr(z, 30)).mul_(_M1)
+    z.bitwise_xor_(_shr(z, 27)).mul_(_M2)
+    return z.bitwise_xor_(_shr(z, 31))
 
 
-def _hash(seed: Tensor, keys: Tensor, stream: int, row: Tensor | None) -> Tensor:
-    h = _mix(_mix(seed + _GOLDEN) ^ stream)
+def pack_keys(keys: Tensor) -> Tensor:
+    """(M, 1) int64: the K columns of ``keys`` (M, K) int64 as signed digits of b = 64 // K bits,
+    k_0 2^(b (K - 1)) + ... + k_(K-1), so that the hashes of the packed keys equal those of
+    ``keys`` (pack them once for several streams). One-to-one while every key lies in
+    [-2^(b - 1), 2^(b - 1)) (balanced digits: the sum never leaves int64), so distinct keys get
+    independent deviates; keys outside that range raise a ValueError (for voxel indices, K = 3:
+    +-2^20 voxels, 4 km at 3.8 mm). One host sync when K > 1."""
+    M, K = keys.shape
+    if K == 0:
+        return keys.new_zeros(M, 1)
+    if K == 1:
+        return keys
+    bits = 64 // K
+    if M:
+        low, high = torch.aminmax(keys)
+        low, high = torch.stack([low, high]).tolist()
+        if low < -(1 << bits - 1) or high >= 1 << bits - 1:
+            raise ValueError(f"keys: expected each of the {K} columns in [-2^{bits - 1}, 2^{bits - 1}) (packed "
+                             f"into one int64), got min {low}, max {high}")
+    packed = keys[:, 0]
+    for j in range(1, K):
+        packed = packed * (1 << bits) + keys[:, j]
+    return packed[:, None]
+
+
+def _hash(seed: Tensor, keys: Tensor, stream: int, uniform: bool, row: Tensor | None) -> Tensor:
+    """(M,) int64 random bits: SplitMix64 output number pack_keys(keys) from the state of (seed,
+    stream, uniform or normal)."""
+    if isinstance(stream, bool) or not isinstance(stream, int) or stream < 0:
+        raise ValueError(f"stream: expected an integer >= 0, got {stream!r}")
+    state = _mix(_mix(seed + _GOLDEN) ^ (2 * stream + uniform))
     if row is not None:  # the seed's part once per seed, then gathered to the keys
-        h = h.index_select(0, row)
-    for j in range(keys.shape[1]):
-        h = _mix(h ^ (keys[:, j] + _GOLDEN))
-    return h
+        state = state.index_select(0, row)
+    return _mix(state + pack_keys(keys)[:, 0] * _GOLDEN)
 
 
-def _unit(h: Tensor) -> Tensor:
-    """The top 53 bits as a float64 uniform in (0, 1]."""
-    return (_shr(h, 11) + 1).to(torch.float64) * 2.0 ** -53
+def hash_normal(seed: Tensor, keys: Tensor, row: Tensor | None = None, stream: int = 0) -> Tensor:
+    """(M,) float64 standard normals, one per row: a pure function of the seed (int64), ``keys``
+    (M, K) int64 (e.g. voxel indices; each column within +-2^(64 // K - 1), else ValueError) and
+    ``stream`` >= 0 (different streams are independent). ``seed`` is (M,), or with ``row`` (M,)
+    int64 a (B,) table (e.g. one seed per event) that ``row`` indexes: the same deviates as
+    ``hash_normal(seed[row], keys)``, the seed hashed once per entry.
+
+    Box-Muller on the two 32-bit halves of one hash, u1 in (0, 1] and u2 in [0, 1): 32 bits
+    resolve the normal to |z| <= :data:`HASH_NORMAL_MAX` = 6.66 (the Gaussian's mass beyond is
+    3e-11, far below any count a batch can show)."""
+    h = _hash(seed, keys, stream, False, row)
+    u1 = (_shr(h, 32) + 1).to(torch.float64) * 2.0 ** -32
+    u2 = (h & _LOW32).to(torch.float64) * (2 * math.pi * 2.0 ** -32)
+    return (-2.0 * u1.log()).sqrt() * torch.cos(u2)
 
 
-def hash_normal(seed: Tensor, keys: Tensor, row: Tensor | None = None) -> Tensor:
-    """(M,) float64 standard normals, one per row: a pure function of the seed (int64) and
-    ``keys`` (M, K) int64 (e.g. voxel indices), via two hashed uniforms and Box-Muller. ``seed``
-    is (M,), or with ``row`` (M,) int64 a (B,) table (e.g. one seed per event) that ``row``
-    indexes: the same deviates as ``hash_normal(seed[row], keys)``, the seed hashed once per entry."""
-    u1 = _unit(_hash(seed, keys, 0, row))
-    u2 = _unit(_hash(seed, keys, 1, row))
-    return (-2.0 * u1.log()).sqrt() * torch.cos(2 * math.pi * u2)
-
-
-def hash_uniform(seed: Tensor, keys: Tensor, row: Tensor | None = None) -> Tensor:
-    """(M,) float64 uniforms in (0, 1], one per row: a pure function of ``seed`` (M,) int64 and
-    ``keys`` (M, K) int64, independent of :func:`hash_normal` for the same arguments; ``row`` as
-    in :func:`hash_normal`."""
-    return _unit(_hash(seed, keys, 2, row))
+def hash_uniform(seed: Tensor, keys: Tensor, row: Tensor | None = None, stream: int = 0) -> Tensor:
+    """(M,) float64 uniforms in (0, 1] (53 bits), one per row: a pure function of ``seed``,
+    ``keys`` and ``stream`` as in :func:`hash_normal`, independent of :func:`hash_normal` for the
+    same arguments and of other streams; ``row`` as in :func:`hash_normal`."""
+    return (_shr(_hash(seed, keys, stream, True, row), 11) + 1).to(torch.float64) * 2.0 ** -53

@@ -15,7 +15,7 @@ from torch import Tensor
 from augment.functional.reduce import unique_rows
 from systematics.functional.noise import HASH_NORMAL_MAX, hash_normal
 
-__all__ = ["Voxels", "collect_voxels", "digitise", "voxel_centres"]
+__all__ = ["Voxels", "collect_voxels", "digitise", "select_voxels", "voxel_centres"]
 
 
 class Voxels(NamedTuple):
@@ -53,16 +53,17 @@ def digitise(voxels: Voxels, threshold: float, noise: float | Tensor = 0.0, nois
         # Voxels that no noise draw can lift to the threshold are dropped before hashing (exact:
         # |hash_normal| <= HASH_NORMAL_MAX); the others get their noise.
         live = torch.nonzero(~(q + noise_t * HASH_NORMAL_MAX < threshold))[:, 0]
-        voxel, batch, dropped = _select(voxel, batch, dropped, live)
+        voxel, batch, dropped = select_voxels(voxel, batch, dropped, live)
         rms = noise_t.index_select(0, live) if noise_t.dim() else noise_t
         q = q.index_select(0, live) + rms * hash_normal(noise_seed, voxel, batch).to(q.dtype)
     keep = torch.nonzero(q >= threshold)[:, 0]
-    voxel, batch, dropped = _select(voxel, batch, dropped, keep)
+    voxel, batch, dropped = select_voxels(voxel, batch, dropped, keep)
     return Voxels(voxel, q.index_select(0, keep), batch, dropped)
 
 
-def _select(voxel: Tensor, batch: Tensor, dropped: Tensor, rows: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    """The voxels at ``rows`` (R,) int64, the others counted per event into ``dropped`` (B,)."""
+def select_voxels(voxel: Tensor, batch: Tensor, dropped: Tensor, rows: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """(voxel, batch, dropped): the voxel indices (V, 3) and events (V,) at ``rows`` (R,) int64, the
+    other voxels counted per event into ``dropped`` (B,)."""
     kept = batch.index_select(0, rows)
     B = len(dropped)
     lost = torch.bincount(batch, minlength=B) - torch.bincount(kept, minlength=B)

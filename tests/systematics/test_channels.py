@@ -5,7 +5,8 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from systematics.functional.channels import channel_gains, channel_keys, channel_response, dead_channels, noisy_channels
+from systematics.functional.channels import (channel_entries, channel_gains, channel_keys, channel_response,
+                                            channel_runs, dead_channels, noisy_channels)
 
 I64 = dict(dtype=torch.int64)
 
@@ -128,3 +129,40 @@ def test_batched_equals_per_event_and_is_deterministic(seed):
 def test_bad_fractions_raise_naming_the_argument(name, kwargs):
     with pytest.raises(ValueError, match=name):
         response(grid(4, 1), torch.ones(4, dtype=torch.float64), 0, **kwargs)
+
+
+@given(st.integers(0, 2**31 - 1), st.sampled_from([0, 1, 2]), st.booleans())
+def test_per_event_tables_equal_per_voxel_values(seed, drift_axis, collected):
+    # With row (the voxels' events) the seeds and channel values are per-event tables; on collected (sorted)
+    # voxels with the drift axis last each channel is hashed once: the same values as per voxel, in any order.
+    g = torch.Generator().manual_seed(seed)
+    voxel = torch.randint(-5, 5, (150, 3), generator=g)
+    event = torch.randint(0, 3, (150,), generator=g)
+    if collected:
+        rows = torch.unique(torch.cat([event[:, None], voxel], 1), dim=0)  # sorted by event then index
+        event, voxel = rows[:, 0].contiguous(), rows[:, 1:].contiguous()
+    charge = torch.rand(len(voxel), generator=g, dtype=torch.float64) * 1e5
+    seeds = torch.randint(0, 2**52, (3,), generator=g)
+    tables = (torch.tensor([0.1, 0.6, 0.0]), torch.tensor([0.3, 0.0, 0.5]), torch.tensor([0.02, 0.1, 0.05]))
+    out = channel_response(voxel, charge, seeds, drift_axis, *tables, 500.0, 2500.0, event)
+    per_voxel = channel_response(voxel, charge, seeds[event], drift_axis, *(t[event] for t in tables), 500.0, 2500.0)
+    for a, b in zip(out, per_voxel):
+        assert torch.equal(a, b)
+
+
+@given(st.integers(0, 300), st.integers(0, 2**31 - 1), st.booleans(), st.sampled_from([3, 40, 2**40]))
+def test_channel_entries_group_each_events_voxels_by_channel(m, seed, sort, spread):
+    # Every voxel's entry points at a voxel of the same event and channel; with ``row`` sorted the
+    # numba kernel (CPU) finds each distinct (event, channel) once; the torch runs are valid groups too.
+    g = torch.Generator().manual_seed(seed)
+    row = torch.randint(0, 4, (m,), generator=g)
+    row = torch.sort(row).values if sort else row
+    channel = torch.randint(-spread, spread, (m, 2), generator=g)
+    for fn in (channel_entries, channel_runs):
+        first, entry = fn(row, channel)
+        assert entry.shape == (m,) and (entry >= 0).all() and (entry < len(first)).all()
+        rep = first.index_select(0, entry)
+        assert torch.equal(row[rep], row) and torch.equal(channel[rep], channel)
+    if sort:
+        first, _ = channel_entries(row, channel)
+        assert len(first) == len(torch.unique(torch.cat([row[:, None], channel], 1), dim=0))
