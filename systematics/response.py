@@ -165,7 +165,7 @@ class Readout(_ResponseStage):
         voxel = voxel_indices(events.coords, r.pitch, r.origin)
         voxels = read_out(Voxels(voxel, events.feats[:, 0], events.batch,
                                  torch.zeros(events.num_events, dtype=torch.int64, device=events.device)),
-                          values, seed, self.geometry.drift_axis, r)
+                          values, seed, self.geometry, r)
         return self._charge_events(events, voxels, CHARGE_FEATURES, values)
 
 

@@ -21,7 +21,8 @@ from torch import Tensor
 
 from systematics.functional.channels import read_channels
 from systematics.functional.diffusion import DEFAULT_NSIGMA, axis_shares, diffusion_sigma, grid_charge, sample_diffusion
-from systematics.functional.drift import drift_time, drift_velocity, lifetime_attenuation, reconstruct_drift_coords
+from systematics.functional.drift import (drift_time, drift_velocity, lifetime_attenuation, reconstruct_drift_coords,
+                                          tpc_index)
 from systematics.functional.readout import Voxels, collect_voxels, digitise, voxel_centres
 from systematics.functional.recombination import dedx, ionisation_electrons, recombination_birks, recombination_box
 from systematics.functional.space_charge import space_charge_shift
@@ -57,7 +58,7 @@ def detector_response(coords: Tensor, feats: Tensor, batch: Tensor, num_events: 
     the input; events are independent, so the result does not depend on the grouping."""
     drifted = _drift(coords, feats, batch, values, recombination, geometry)
     parts = [read_out(_collect(drifted, a, b, batch, num_events, readout_config, nsigma, offsets), values, noise_seed,
-                      geometry.drift_axis, readout_config)
+                      geometry, readout_config)
              for a, b in _groups(batch, num_events, group_size, offsets)]
     voxels = cat_voxels(parts)
     return ResponseResult(voxel_centres(voxels.voxel, readout_config.pitch, readout_config.origin, coords.dtype),
@@ -87,14 +88,19 @@ def collect_charge(coords: Tensor, feats: Tensor, batch: Tensor, num_events: int
                        for a, b in _groups(batch, num_events, group_size, offsets)])
 
 
-def read_out(voxels: Voxels, values: dict[str, Tensor], noise_seed: Tensor | None, drift_axis: int,
+def read_out(voxels: Voxels, values: dict[str, Tensor], noise_seed: Tensor | None, geometry: DriftGeometry,
              readout_config: ReadoutConfig) -> Voxels:
     """Collected voxels -> read-out voxels: the channels (gain spread, dead and noisy channels from
-    the (B,) ``values`` "dead_fraction", "noisy_fraction", "gain_spread"; section 1.8), then the
-    noise and the threshold (section 1.6), all drawn from the event's ``noise_seed`` (B,) int64 and
-    the voxel indices, so the same for an event alone or in a batch."""
+    the (B,) ``values`` "dead_fraction", "noisy_fraction", "gain_spread"; section 1.8; with several
+    TPCs each voxel is read by its own TPC's pixel plane, section 1.10), then the noise and the
+    threshold (section 1.6), all drawn from the event's ``noise_seed`` (B,) int64 and the voxel
+    indices, so the same for an event alone or in a batch."""
     r = readout_config
-    voxels, noise = read_channels(voxels, values, noise_seed, drift_axis, r.noise, r.noisy_channel_noise)
+    tpc = None
+    if geometry.num_tpcs > 1:
+        tpc = tpc_index(voxel_centres(voxels.voxel, r.pitch, r.origin, torch.float64), geometry)
+    voxels, noise = read_channels(voxels, values, noise_seed, geometry.drift_axis, r.noise, r.noisy_channel_noise,
+                                  tpc, geometry.num_tpcs)
     return digitise(voxels, r.threshold, noise, noise_seed)
 
 

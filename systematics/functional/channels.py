@@ -26,9 +26,15 @@ CHANNEL_PARAMETERS = ("dead_fraction", "noisy_fraction", "gain_spread")
 _DEAD, _NOISY, _GAIN = 1, 2, 3
 
 
-def channel_keys(voxel: Tensor, drift_axis: int) -> Tensor:
-    """(M, 2) int64 channel indices (the two transverse voxel indices) of voxel indices (M, 3): a view."""
-    return voxel[:, 1:] if drift_axis == 0 else voxel[:, :2] if drift_axis == 2 else voxel[:, ::2]
+def channel_keys(voxel: Tensor, drift_axis: int, tpc: Tensor | None = None, num_tpcs: int = 1) -> Tensor:
+    """(M, 2) int64 channel indices of voxel indices (M, 3): the two transverse voxel indices (a
+    view). With several TPCs each has its own pixel plane (docs/physics.md section 1.10): ``tpc``
+    (M,) int64 in [0, num_tpcs) is the voxel's TPC, folded into the first index as
+    i * num_tpcs + tpc (one distinct key per (TPC, pixel))."""
+    keys = voxel[:, 1:] if drift_axis == 0 else voxel[:, :2] if drift_axis == 2 else voxel[:, ::2]
+    if tpc is None or num_tpcs == 1:
+        return keys
+    return torch.stack([keys[:, 0] * num_tpcs + tpc, keys[:, 1]], 1)
 
 
 def channel_entries(row: Tensor, channel: Tensor) -> tuple[Tensor, Tensor]:
@@ -136,7 +142,8 @@ def channel_gains(seed: Tensor, channel: Tensor, spread: Tensor, row: Tensor | N
 
 def channel_response(voxel: Tensor, charge: Tensor, seed: Tensor, drift_axis: int, dead_fraction: Tensor,
                      noisy_fraction: Tensor, gain_spread: Tensor, noise: float | Tensor,
-                     noisy_noise: float | Tensor, row: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
+                     noisy_noise: float | Tensor, row: Tensor | None = None, tpc: Tensor | None = None,
+                     num_tpcs: int = 1) -> tuple[Tensor, Tensor, Tensor]:
     """The channels' effect on collected voxels, before the noise and the threshold.
 
     voxel (M, 3) int64 voxel indices, charge (M,) electrons, and per voxel (M,) the event's
@@ -151,15 +158,17 @@ def channel_response(voxel: Tensor, charge: Tensor, seed: Tensor, drift_axis: in
     ``noise`` everywhere.
 
     With ``row``, the draws are hashed once per distinct channel of an event
-    (:func:`channel_entries`) and gathered to the voxels. The values do not depend on the order."""
+    (:func:`channel_entries`) and gathered to the voxels. The values do not depend on the order.
+    ``tpc`` (M,) and ``num_tpcs``: each voxel's TPC, whose own pixel plane reads it (:func:`channel_keys`)."""
     entry = None
+    keys = channel_keys(voxel, drift_axis, tpc, num_tpcs)
     if row is not None and len(row):
-        first, entry = channel_entries(row, channel_keys(voxel, drift_axis))
-        voxel, row = voxel.index_select(0, first), row.index_select(0, first)
+        first, entry = channel_entries(row, keys)
+        keys, row = keys.index_select(0, first), row.index_select(0, first)
     if row is not None:
         dead_fraction, noisy_fraction, gain_spread = (x.index_select(0, row)
                                                       for x in (dead_fraction, noisy_fraction, gain_spread))
-    channel = pack_keys(channel_keys(voxel, drift_axis))  # packed once for the three streams
+    channel = pack_keys(keys)  # packed once for the three streams
     gain = channel_gains(seed, channel, gain_spread, row).to(charge.dtype)  # a random factor: float32 holds it
     noisy = noisy_channels(seed, channel, noisy_fraction, row)
     alive = ~dead_channels(seed, channel, dead_fraction, row)
@@ -173,12 +182,14 @@ def channel_response(voxel: Tensor, charge: Tensor, seed: Tensor, drift_axis: in
 
 
 def read_channels(voxels: Voxels, values: dict[str, Tensor], noise_seed: Tensor | None, drift_axis: int,
-                  noise: float, noisy_noise: float) -> tuple[Voxels, float | Tensor]:
+                  noise: float, noisy_noise: float, tpc: Tensor | None = None,
+                  num_tpcs: int = 1) -> tuple[Voxels, float | Tensor]:
     """The response's channel stage, between collecting and digitising the voxels: ``values`` holds
     the (B,) per-event "dead_fraction", "noisy_fraction" and "gain_spread"; the hashes use the
     event's ``noise_seed`` (B,) int64. Returns the voxels with the gains applied and the dead
     channels' voxels dropped (counted in ``dropped``), and the noise RMS for :func:`digitise`: a
-    (V,) tensor, or ``noise`` unchanged when every channel value is 0 (then nothing is hashed)."""
+    (V,) tensor, or ``noise`` unchanged when every channel value is 0 (then nothing is hashed).
+    ``tpc`` (V,) int64 and ``num_tpcs``: each voxel's TPC (:func:`channel_keys`), None for one TPC."""
     per_event = torch.stack([values[k] for k in CHANNEL_PARAMETERS])
     if not bool((per_event != 0).any()):
         return voxels, noise
@@ -186,7 +197,8 @@ def read_channels(voxels: Voxels, values: dict[str, Tensor], noise_seed: Tensor 
         raise ValueError("noise_seed: expected a (B,) int64 tensor when dead or noisy channels or a gain spread "
                          "are thrown, got None")
     q, alive, rms = channel_response(voxels.voxel, voxels.charge, noise_seed, drift_axis,
-                                     *(values[k] for k in CHANNEL_PARAMETERS), noise, noisy_noise, voxels.batch)
+                                     *(values[k] for k in CHANNEL_PARAMETERS), noise, noisy_noise, voxels.batch, tpc,
+                                     num_tpcs)
     keep = torch.nonzero(alive)[:, 0]
     voxel, batch, dropped = select_voxels(voxels.voxel, voxels.batch, voxels.dropped, keep)
     return Voxels(voxel, q.index_select(0, keep), batch, dropped), rms.index_select(0, keep)

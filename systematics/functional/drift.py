@@ -16,7 +16,7 @@ from systematics import constants as C
 from systematics.parameters import DriftGeometry
 
 __all__ = ["electron_mobility", "drift_velocity", "DriftFrame", "drift_frame", "drift_time", "lifetime_attenuation",
-           "reconstruct_drift_coords"]
+           "reconstruct_drift_coords", "tpc_index"]
 
 
 def electron_mobility(efield: Tensor, temperature: Tensor) -> Tensor:
@@ -67,7 +67,7 @@ def drift_frame(coords: Tensor, geometry: DriftGeometry) -> DriftFrame:
             f"coords: expected positions along axis {geometry.drift_axis} at a drift distance in "
             f"[0, {n * length:.6g}] cm from the anode at {geometry.anode} cm (direction {geometry.direction:+d}, "
             f"{n} TPC(s) of {length} cm), got distances in [{s.min().item():.4g}, {s.max().item():.4g}] cm")
-    tpc = torch.floor(s / length).clamp(0, n - 1).long()
+    tpc = _tpc(s, geometry)
     odd = tpc % 2 == 1
     offset = (tpc + odd).to(s.dtype) * length  # the anode plane's s: i L (even i), (i + 1) L (odd i)
     distance = torch.where(odd, offset - s, s - offset)
@@ -75,6 +75,18 @@ def drift_frame(coords: Tensor, geometry: DriftGeometry) -> DriftFrame:
     distance = torch.where(distance < 0, 0.0, torch.where(distance > length, length, distance))
     sign = (1 - 2 * odd.to(s.dtype)) * geometry.direction
     return DriftFrame(distance, geometry.anode + geometry.direction * offset, sign)
+
+
+def _tpc(s: Tensor, geometry: DriftGeometry) -> Tensor:
+    """TPC index floor(s / L), clamped to [0, num_tpcs) (the last face belongs to the last TPC)."""
+    return torch.floor(s / geometry.max_drift).clamp(0, geometry.num_tpcs - 1).long()
+
+
+def tpc_index(coords: Tensor, geometry: DriftGeometry) -> Tensor:
+    """(N,) int64: the TPC of ``geometry`` each point (coords (N, 3) cm) lies in, as
+    :func:`drift_frame` assigns it; points outside the volume go to the nearest end TPC (no
+    validation: voxel centres may stick out by half a pitch)."""
+    return _tpc(geometry.direction * (coords[:, geometry.drift_axis] - geometry.anode), geometry)
 
 
 def drift_time(coords: Tensor, geometry: DriftGeometry, velocity: Tensor) -> Tensor:

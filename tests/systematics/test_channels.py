@@ -166,3 +166,33 @@ def test_channel_entries_group_each_events_voxels_by_channel(m, seed, sort, spre
     if sort:
         first, _ = channel_entries(row, channel)
         assert len(first) == len(torch.unique(torch.cat([row[:, None], channel], 1), dim=0))
+
+
+def test_each_tpc_has_its_own_pixel_plane():
+    """Four TPCs along x: the same transverse pixel in two TPCs is two channels (independent draws),
+    within one TPC one channel (the same draw for every voxel of its column)."""
+    from systematics import ReadoutConfig
+    from systematics.functional.chain import read_out
+    from systematics.functional.readout import Voxels
+    from systematics.parameters import DriftGeometry
+
+    geometry = DriftGeometry(drift_axis=0, anode=0.0, max_drift=57.6, num_tpcs=4)
+    readout = ReadoutConfig(pitch=0.38, noise=0.0, threshold=0.0)
+    pixels = torch.arange(2000)
+    # per pixel: two voxels in TPC 0 (x index 10, 20) and one in TPC 1 (x index 200: 76 cm)
+    voxel = torch.cat([torch.stack([torch.full_like(pixels, x), pixels, torch.zeros_like(pixels)], 1)
+                       for x in (10, 20, 200)])
+    voxels = Voxels(voxel, torch.ones(len(voxel), dtype=torch.float64), torch.zeros(len(voxel), dtype=torch.int64),
+                    torch.zeros(1, dtype=torch.int64))
+    values = {"dead_fraction": torch.tensor([0.5], dtype=torch.float64),
+              "noisy_fraction": torch.zeros(1, dtype=torch.float64), "gain_spread": torch.zeros(1, dtype=torch.float64)}
+    out = read_out(voxels, values, torch.tensor([7]), geometry, readout)
+    alive = torch.zeros(3, len(pixels), dtype=torch.bool)
+    x_row = {10: 0, 20: 1, 200: 2}
+    for (x, y, _) in out.voxel.tolist():
+        alive[x_row[x], y] = True
+    assert torch.equal(alive[0], alive[1])  # one TPC: one pixel, one draw
+    agree = (alive[0] == alive[2]).double().mean()
+    assert 0.4 < agree < 0.6  # two TPCs: independent draws at dead fraction 0.5 agree half of the time
+    single = read_out(voxels, values, torch.tensor([7]), DriftGeometry(drift_axis=0, max_drift=230.4), readout)
+    assert torch.equal(single.voxel[single.voxel[:, 0] == 10, 1], single.voxel[single.voxel[:, 0] == 200, 1])
