@@ -6,8 +6,8 @@ sec. 4). Features are standardised with the mean and standard deviation of the
 training split only (scikit-learn ``StandardScaler``); the classifier is scikit-learn's
 multinomial ``LogisticRegression`` (L-BFGS) with an optional L2 penalty on the weights.
 
-Metrics: binary tasks get the ROC AUC (``sklearn.metrics.roc_auc_score``) and the
-background rejection 1/eps_b at signal efficiency eps_s = 0.5 (the figure of merit of top
+Metrics: binary tasks get the ROC AUC (the Mann-Whitney statistic, equal to
+``sklearn.metrics.roc_auc_score``) and the background rejection 1/eps_b at signal efficiency eps_s = 0.5 (the figure of merit of top
 tagging, Kasieczka et al., "The Machine Learning Landscape of Top Taggers",
 arXiv:1902.09914), read off ``sklearn.metrics.roc_curve``; every task gets the accuracy
 and the confusion matrix (rows = true class, columns = predicted class).
@@ -21,7 +21,8 @@ import numpy as np
 import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix as sk_confusion_matrix
-from sklearn.metrics import roc_auc_score, roc_curve
+from scipy.stats import rankdata
+from sklearn.metrics import roc_curve
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from torch import Tensor, nn
@@ -105,9 +106,15 @@ def fit_linear(feats: Tensor, labels: Tensor, num_classes: int | None = None, l2
 
 
 def roc_auc(scores: Tensor, labels: Tensor) -> float:
-    """Area under the ROC curve (``sklearn.metrics.roc_auc_score``) of ``scores`` (M,) for 0/1
-    ``labels`` (M,): 1 signal, 0 background; higher score = more signal-like."""
-    return float(roc_auc_score(*_check_binary(scores, labels)))
+    """Area under the ROC curve of ``scores`` (M,) for 0/1 ``labels`` (M,): 1 signal, 0
+    background; higher score = more signal-like. Computed as the Mann-Whitney statistic
+    U / (n_1 n_0) from the average ranks of the scores (``scipy.stats.rankdata``; ties count
+    one half), which equals ``sklearn.metrics.roc_auc_score`` (test) at a fraction of its cost:
+    the bootstrap intervals of :mod:`training.studies.statistics` call it thousands of times."""
+    y, s = _check_binary(scores, labels)
+    n1 = int(y.sum())
+    n0 = len(y) - n1
+    return float((rankdata(s)[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
 def rejection_at(scores: Tensor, labels: Tensor, signal_efficiency: float = 0.5) -> float:

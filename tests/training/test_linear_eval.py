@@ -2,7 +2,10 @@ import math
 
 import pytest
 import torch
-from training.linear_eval import (confusion_matrix, extract_features, fit_linear, linear_probe, rejection_at,
+from hypothesis import given
+from hypothesis import strategies as st
+
+from training.linear_eval import (confusion_matrix, extract_features, fit_linear, linear_probe, rejection_at, roc_auc,
                                   train_test_split)
 from tests.training.toy import SumPoolEncoder, toy_events
 
@@ -100,3 +103,17 @@ def test_bad_input():
         train_test_split(10, 1.0)
     with pytest.raises(ValueError, match="batch_size: expected an int >= 1"):
         extract_features(SumPoolEncoder(3), toy_events(2), 0)
+
+
+@given(st.integers(2, 300), st.integers(0, 2 ** 31 - 1), st.sampled_from([None, 3, 50]))
+def test_roc_auc_equals_scikit_learn_with_and_without_ties(n, seed, levels):
+    """Regression (issue 12): the bootstrap called sklearn's roc_auc_score 72k times per jets table
+    (~5 minutes); the rank statistic is the same number."""
+    from sklearn.metrics import roc_auc_score
+
+    g = torch.Generator().manual_seed(seed)
+    labels = torch.arange(n) % 2  # both classes
+    scores = torch.randn(n, generator=g, dtype=torch.float64) + 0.5 * labels
+    if levels is not None:  # coarse scores: many ties
+        scores = torch.round(scores * levels / 4) / levels
+    assert roc_auc(scores, labels) == pytest.approx(roc_auc_score(labels.numpy(), scores.numpy()), abs=1e-12)
