@@ -215,8 +215,8 @@ class LArTask:
 
     def ceiling_view(self) -> Transform:
         """The view the supervised ceiling trains on: the nominal response (fresh noise each step),
-        the "none" row's view."""
-        return self.nominal_view()
+        the "none" row's view (tasks that redefine the sets, e.g. on user data, redefine it too)."""
+        return self.augmentation_sets()["none"]
 
     def encoder(self) -> nn.Module:
         from training.encoders import SparseResNet
