@@ -13,7 +13,6 @@ seconds. ``--csv`` appends the lines to a file.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import dataclasses
 import os
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import torch
 
+from bench.setup_runs import parse_setup_arguments
 from training.encoders import JetTransformer
 from training.linear_eval import extract_features, train_test_split
 from training.studies.protocol import pretrain, probe
@@ -88,17 +88,7 @@ def run(spec: str, seed: int, data_dir: str, workdir: str) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", nargs="+", required=True, help="CONFIG:ROW, CONFIG one of " + ", ".join(CONFIGS))
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--jobs", type=int, default=1, help="parallel processes")
-    parser.add_argument("--data-dir", default="data")
-    parser.add_argument("--workdir", default="runs/jets_setup")
-    parser.add_argument("--csv", default=None, help="append the result lines to this CSV")
-    args = parser.parse_args()
-    for spec in args.runs:
-        if spec.split(":")[0] not in CONFIGS or ":" not in spec:
-            parser.error(f"--runs: expected CONFIG:ROW with CONFIG in {list(CONFIGS)}, got {spec!r}")
+    args = parse_setup_arguments(__doc__, CONFIGS, "runs/jets_setup")
     jobs = [(spec, seed) for spec in args.runs for seed in args.seeds]
     with ProcessPoolExecutor(args.jobs) as pool:
         futures = [pool.submit(run, spec, seed, args.data_dir, args.workdir) for spec, seed in jobs]

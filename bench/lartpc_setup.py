@@ -13,7 +13,6 @@ head), wall and CPU seconds of the run. ``--csv`` writes the lines to a file.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import resource
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import torch
 
+from bench.setup_runs import parse_setup_arguments
 from training.linear_eval import extract_features, train_test_split
 from training.studies.ceiling import supervised_ceiling
 from training.studies.parallel import map_jobs
@@ -66,17 +66,7 @@ def run(shared: dict, job: tuple[str, int]) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", nargs="+", required=True, help="CONFIG:ROW, CONFIG one of " + ", ".join(CONFIGS))
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--jobs", type=int, default=1, help="parallel processes")
-    parser.add_argument("--data-dir", default="data")
-    parser.add_argument("--workdir", default="runs/lartpc_setup")
-    parser.add_argument("--csv", default=None, help="write the result lines to this CSV")
-    args = parser.parse_args()
-    for spec in args.runs:
-        if ":" not in spec or spec.split(":")[0] not in CONFIGS:
-            parser.error(f"--runs: expected CONFIG:ROW with CONFIG in {list(CONFIGS)}, got {spec!r}")
+    args = parse_setup_arguments(__doc__, CONFIGS, "runs/lartpc_setup")
     jobs = [(spec, seed) for spec in args.runs for seed in args.seeds]
     results = map_jobs(run, {"data_dir": args.data_dir, "workdir": args.workdir}, jobs, args.jobs)
     for result in results:
