@@ -56,7 +56,7 @@ from systematics.parameters import NOMINAL, PARAMETERS as DETECTOR_PARAMETERS, R
 from training.invariance import score_change, true_class_score
 from training.linear_eval import extract_features, fit_linear, train_test_split
 from training.studies.parallel import map_jobs
-from training.studies.protocol import PROBE_L2, pretrain, probe
+from training.studies.protocol import PROBE_L2, pretrain
 from training.studies.report import panel_plot, write_csv
 from training.studies.statistics import paired_difference
 from training.studies.supervised import train_classifier
@@ -96,23 +96,16 @@ def score_shift(logits: Tensor, reference: Tensor, labels: Tensor) -> dict[str, 
             "mean_abs_dp": float(dp.abs().mean()), "mean_dp": float(dp.mean())}
 
 
-def train_models(task: LArTask, deposits: Events, train: Tensor, test: Tensor, budget: Budget, seed: int,
-                 workdir: Path, device: str = "cpu") -> tuple[dict[str, Model], dict[str, float]]:
-    """The three models (functions events -> logits), trained on the ``train`` rows of ``deposits``, and
-    each one's plain accuracy on the nominal test set (the ``test`` rows through
-    :meth:`LArTask.evaluation_view`): SimCLR's by the ablation's linear classifier test (``probe``),
-    the classifiers' by the argmax of their logits."""
-    train_deposits = deposits.index_select_events(train)
-    nominal_train = task.evaluation_view(train_deposits)
-    nominal_test = task.evaluation_view(deposits.index_select_events(test))
+def train_models(task: LArTask, train_deposits: Events, nominal_train: Events, budget: Budget, seed: int,
+                 workdir: Path, device: str = "cpu") -> dict[str, Model]:
+    """The three models (functions events -> logits) trained on ``train_deposits`` with ``seed``:
+    SimCLR's encoder frozen with the ablation's linear classifier test fitted on ``nominal_train``
+    (the same events through :meth:`LArTask.evaluation_view`), and the two classifiers."""
     encoder = pretrain(task, task.augmentation_sets()["all"], train_deposits, budget, seed, workdir / "simclr",
                        device=device)
-    f_train = extract_features(encoder, nominal_train, batch_size=256)
-    clf = fit_linear(f_train, nominal_train.labels, task.num_classes, l2=PROBE_L2)
-    features = f_train.new_zeros(deposits.num_events, f_train.shape[1])
-    features[train], features[test] = f_train, extract_features(encoder, nominal_test, batch_size=256)
+    clf = fit_linear(extract_features(encoder, nominal_train, batch_size=256), nominal_train.labels, task.num_classes,
+                     l2=PROBE_L2)
     models: dict[str, Model] = {MODELS[0]: lambda ev: clf.logits(extract_features(encoder, ev, batch_size=256))}
-    plain = {MODELS[0]: probe(features, deposits, train, test, task.num_classes)["accuracy"]}
     views = {MODELS[1]: task.nominal_view(), MODELS[2]: task.thrown(p=0.5)}
     for i, (name, view) in enumerate(views.items()):
         torch.manual_seed(seed)
@@ -120,8 +113,7 @@ def train_models(task: LArTask, deposits: Events, train: Tensor, test: Tensor, b
                                budget.batch_size, budget.lr, seed, checkpoint_dir=workdir / f"supervised-{i}",
                                device=device)
         models[name] = lambda ev, net=net: extract_features(net, ev, batch_size=256)
-        plain[name] = float((models[name](nominal_test).argmax(1) == nominal_test.labels).double().mean())
-    return models, plain
+    return models
 
 
 Key = tuple[str, float]  # (parameter, value) of one shifted test set
@@ -274,9 +266,8 @@ class _Study:
     """What every seed's run needs (sent once to each worker process)."""
 
     task: LArTask
-    deposits: Events
-    train: Tensor
-    test: Tensor
+    train_deposits: Events
+    nominal_train: Events  # the training events through the nominal response (for the linear head)
     budget: Budget
     workdir: Path
     device: str
@@ -285,10 +276,12 @@ class _Study:
 
 
 def _seed_run(s: _Study, seed: int) -> tuple[dict[str, float], dict[str, Tensor], dict[Key, dict[str, Tensor]]]:
-    """One seed: the three models trained, then their logits on the nominal and every shifted test set."""
-    models, plain = train_models(s.task, s.deposits, s.train, s.test, s.budget, seed, s.workdir / f"seed{seed}",
-                                 s.device)
+    """One seed: the three models trained, then their logits on the nominal and every shifted test set,
+    and each one's accuracy on the nominal test set."""
+    models = train_models(s.task, s.train_deposits, s.nominal_train, s.budget, seed, s.workdir / f"seed{seed}",
+                          s.device)
     reference = {name: model(s.nominal) for name, model in models.items()}
+    plain = {name: float((logits.argmax(1) == s.nominal.labels).double().mean()) for name, logits in reference.items()}
     shifted = {key: {name: model(events) for name, model in models.items()} for key, events in s.shifted.items()}
     return plain, reference, shifted
 
@@ -306,7 +299,9 @@ def run_study(args: argparse.Namespace, budget: Budget, preset: str = "quick") -
     train, test = (i.sort().values for i in train_test_split(deposits.num_events, budget.test_fraction, seed=0))
     test_deposits = deposits.index_select_events(test)
     nominal, shifted = evaluation_sets(task, test_deposits, args.grid)
-    study = _Study(task, deposits, train, test, budget, out / "checkpoints", args.device, nominal, shifted)
+    train_deposits = deposits.index_select_events(train)
+    study = _Study(task, train_deposits, task.evaluation_view(train_deposits), budget, out / "checkpoints",
+                   args.device, nominal, shifted)
     seeds = budget.seeds
     per_seed = map_jobs(_seed_run, study, seeds, min(args.jobs, len(seeds)), args.threads)
     trained = time.perf_counter() - start - generated
