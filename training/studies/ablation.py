@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> None:
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", dest="preset", action="store_const", const="quick", help="2 CPU cores (default)")
     size.add_argument("--medium", dest="preset", action="store_const", const="medium",
-                      help="2 CPU cores, at most ~60 minutes per task")
+                      help="2 CPU cores, both tasks within 60 minutes")
     size.add_argument("--full", dest="preset", action="store_const", const="full", help="a larger machine (GPU)")
     parser.add_argument("--out", default="runs/ablation", help="output folder (CSV, table, plot)")
     parser.add_argument("--data-dir", default="data", help="where generated data are cached")
