@@ -8,13 +8,17 @@ and without depending on the voxel's row in the batch (docs/physics.md section 1
 The generator is SplitMix64 (Steele, Lea, Flood, "Fast splittable pseudorandom number
 generators", OOPSLA 2014), whose i-th output from state s is mix(s + i * golden): the state is
 hashed once per (seed, stream) (two mixes, per entry of a seed table), the key columns are packed
-into one int64 i, and each deviate costs one mix.
+into one int64 i, and each deviate costs one mix. On CPU the packing and the last mix run in one
+numba pass (:func:`_hash_keys_cpu`, the same bits: integer arithmetic modulo 2^64); elsewhere in
+torch operations.
 """
 
 from __future__ import annotations
 
 import math
 
+import numba
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -33,6 +37,8 @@ _GOLDEN = _signed(0x9E3779B97F4A7C15)
 _M1 = _signed(0xBF58476D1CE4E5B9)
 _M2 = _signed(0x94D049BB133111EB)
 _LOW32 = (1 << 32) - 1
+# The same constants as uint64, for the numba kernel.
+_GOLDEN_U, _M1_U, _M2_U = (np.uint64(x % (1 << 64)) for x in (_GOLDEN, _M1, _M2))
 
 
 def _shr(x: Tensor, s: int) -> Tensor:
@@ -60,6 +66,17 @@ def pack_keys(keys: Tensor) -> Tensor:
         return keys.new_zeros(M, 1)
     if K == 1:
         return keys
+    bits = _check_digits(keys)
+    packed = keys[:, 0]
+    for j in range(1, K):
+        packed = packed * (1 << bits) + keys[:, j]
+    return packed[:, None]
+
+
+def _check_digits(keys: Tensor) -> int:
+    """The digit width b = 64 // K of :func:`pack_keys` for ``keys`` (M, K > 1) int64; ValueError
+    unless every key lies in [-2^(b - 1), 2^(b - 1)). One host sync."""
+    M, K = keys.shape
     bits = 64 // K
     if M:
         low, high = torch.aminmax(keys)
@@ -67,10 +84,7 @@ def pack_keys(keys: Tensor) -> Tensor:
         if low < -(1 << bits - 1) or high >= 1 << bits - 1:
             raise ValueError(f"keys: expected each of the {K} columns in [-2^{bits - 1}, 2^{bits - 1}) (packed "
                              f"into one int64), got min {low}, max {high}")
-    packed = keys[:, 0]
-    for j in range(1, K):
-        packed = packed * (1 << bits) + keys[:, j]
-    return packed[:, None]
+    return bits
 
 
 def _hash(seed: Tensor, keys: Tensor, stream: int, uniform: bool, row: Tensor | None) -> Tensor:
@@ -79,9 +93,42 @@ def _hash(seed: Tensor, keys: Tensor, stream: int, uniform: bool, row: Tensor | 
     if isinstance(stream, bool) or not isinstance(stream, int) or stream < 0:
         raise ValueError(f"stream: expected an integer >= 0, got {stream!r}")
     state = _mix(_mix(seed + _GOLDEN) ^ (2 * stream + uniform))
+    return (_hash_keys_cpu if keys.device.type == "cpu" else _hash_keys_torch)(state, keys, row)
+
+
+def _hash_keys_torch(state: Tensor, keys: Tensor, row: Tensor | None) -> Tensor:
+    """The last step of :func:`_hash`, mix(state[row] + pack_keys(keys) * golden), in torch
+    operations (any device; state (M,) when ``row`` is None)."""
     if row is not None:  # the seed's part once per seed, then gathered to the keys
         state = state.index_select(0, row)
     return _mix(state + pack_keys(keys)[:, 0] * _GOLDEN)
+
+
+def _hash_keys_cpu(state: Tensor, keys: Tensor, row: Tensor | None) -> Tensor:
+    """:func:`_hash_keys_torch` on CPU tensors in one numba pass, the same bits (tested)."""
+    M, K = keys.shape
+    bits = _check_digits(keys) if K > 1 else 64
+    out = torch.empty(M, dtype=torch.int64)
+    index = state.new_empty(0) if row is None else row
+    _hash_keys(state.numpy().view(np.uint64), index.contiguous().numpy(), row is not None,
+               keys.numpy().view(np.uint64), bits, out.numpy().view(np.uint64))
+    return out
+
+
+@numba.njit(cache=True)
+def _hash_keys(state, row, gather, keys, bits, out):
+    """The loop of :func:`_hash_keys_cpu` in uint64 (wrap-around arithmetic, logical shifts: the
+    bits of torch's int64 operations)."""
+    golden, m1, m2 = _GOLDEN_U, _M1_U, _M2_U
+    radix = np.uint64(1 << bits) if bits < 64 else np.uint64(0)
+    for i in range(keys.shape[0]):
+        packed = keys[i, 0]
+        for j in range(1, keys.shape[1]):
+            packed = packed * radix + keys[i, j]
+        z = state[row[i] if gather else i] + packed * golden
+        z = (z ^ (z >> np.uint64(30))) * m1
+        z = (z ^ (z >> np.uint64(27))) * m2
+        out[i] = z ^ (z >> np.uint64(31))
 
 
 def hash_normal(seed: Tensor, keys: Tensor, row: Tensor | None = None, stream: int = 0) -> Tensor:

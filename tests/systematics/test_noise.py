@@ -103,3 +103,17 @@ def test_keys_outside_the_packed_range_raise(keys):
 def test_a_negative_stream_raises():
     with pytest.raises(ValueError, match="stream: expected an integer >= 0"):
         hash_uniform(torch.zeros(1, dtype=torch.int64), torch.zeros(1, 3, dtype=torch.int64), stream=-1)
+
+
+@pytest.mark.parametrize("columns", [1, 2, 3])
+@pytest.mark.parametrize("gather", [False, True])
+def test_cpu_hash_kernel_equals_the_torch_path(columns, gather):
+    from systematics.functional.noise import _hash_keys_cpu, _hash_keys_torch, _mix
+
+    g = torch.Generator().manual_seed(columns)
+    keys = torch.randint(-(1 << (64 // columns - 1)), 1 << (64 // columns - 1), (500, columns), generator=g)
+    if columns == 1:
+        keys[:2, 0] = torch.tensor([-(1 << 63), (1 << 63) - 1])  # the extremes of int64
+    row = torch.randint(0, 7, (500,), generator=g) if gather else None
+    state = _mix(torch.randint(-(1 << 62), 1 << 62, (7 if gather else 500,), generator=g))
+    assert torch.equal(_hash_keys_cpu(state, keys, row), _hash_keys_torch(state, keys, row))
