@@ -21,8 +21,8 @@ from torch import Tensor
 
 from systematics.functional.channels import read_channels
 from systematics.functional.diffusion import DEFAULT_NSIGMA, axis_shares, diffusion_sigma, grid_charge, sample_diffusion
-from systematics.functional.drift import (drift_time, drift_velocity, lifetime_attenuation, reconstruct_drift_coords,
-                                          tpc_index)
+from systematics.functional.drift import (drift_frame, drift_time, drift_velocity, lifetime_attenuation,
+                                          reconstruct_drift_coords, tpc_index)
 from systematics.functional.readout import Voxels, collect_voxels, digitise, voxel_centres
 from systematics.functional.recombination import dedx, ionisation_electrons, recombination_birks, recombination_box
 from systematics.functional.space_charge import space_charge_shift
@@ -113,7 +113,9 @@ class _Drifted(NamedTuple):
 def _drift(coords: Tensor, feats: Tensor, batch: Tensor, values: dict[str, Tensor], recombination: str,
            geometry: DriftGeometry) -> _Drifted:
     """Recombination, ionisation, drift, lifetime and space charge of every deposit (sections 1.2-1.7)."""
-    v = {key: value.index_select(0, batch) for key, value in values.items()}
+    model = ("birks_a", "birks_k") if recombination == "birks" else ("box_alpha", "box_beta")
+    v = {key: values[key].index_select(0, batch)
+         for key in ("efield", "temperature", "lifetime", "diffusion_l", "diffusion_t", "space_charge", *model)}
     dE = feats[:, 0]
     rate = dedx(dE, feats[:, 1])
     if recombination == "birks":
@@ -123,15 +125,16 @@ def _drift(coords: Tensor, feats: Tensor, batch: Tensor, values: dict[str, Tenso
     charge = ionisation_electrons(dE, surviving)
     nominal_field = torch.full_like(v["efield"], NOMINAL["efield"])
     velocity = drift_velocity(v["efield"] if geometry.field_changes_velocity else nominal_field, v["temperature"])
-    t = drift_time(coords, geometry, velocity)
+    frame = drift_frame(coords, geometry)  # once: the drift time, the readout's positions, space charge
+    t = drift_time(coords, geometry, velocity, frame)
     charge = lifetime_attenuation(charge, t, v["lifetime"])
     sigma = diffusion_sigma(t, v["diffusion_l"], v["diffusion_t"], geometry.drift_axis)
     centres = coords
     if geometry.field_changes_velocity:  # arrival time -> position with the assumed (nominal-field) velocity
         scale = drift_velocity(nominal_field, v["temperature"]) / velocity
-        centres = reconstruct_drift_coords(coords, geometry, scale)
+        centres = reconstruct_drift_coords(coords, geometry, scale, frame)
         sigma[:, geometry.drift_axis] = sigma[:, geometry.drift_axis] * scale
-    centres = centres + space_charge_shift(coords, v["space_charge"], geometry)  # section 1.7
+    centres = centres + space_charge_shift(coords, v["space_charge"], geometry, frame)  # section 1.7
     return _Drifted(charge, centres, sigma)
 
 

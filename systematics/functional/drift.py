@@ -89,13 +89,14 @@ def tpc_index(coords: Tensor, geometry: DriftGeometry) -> Tensor:
     return _tpc(geometry.direction * (coords[:, geometry.drift_axis] - geometry.anode), geometry)
 
 
-def drift_time(coords: Tensor, geometry: DriftGeometry, velocity: Tensor) -> Tensor:
+def drift_time(coords: Tensor, geometry: DriftGeometry, velocity: Tensor, frame: DriftFrame | None = None) -> Tensor:
     """Drift time t = d / v (us) for coords (N, 3) in cm, velocity (N,) in cm/us, d the distance
-    (cm) to the point's own TPC's anode plane (:func:`drift_frame`).
+    (cm) to the point's own TPC's anode plane (:func:`drift_frame`; ``frame``: its result for
+    these coords, computed once by a caller that needs it several times).
 
     Raises ValueError naming coords when a point lies outside the drift volume (behind the first
     anode or beyond the last TPC's far face): such deposits are outside the detector."""
-    return drift_frame(coords, geometry).distance / velocity
+    return (drift_frame(coords, geometry) if frame is None else frame).distance / velocity
 
 
 def lifetime_attenuation(charge: Tensor, t: Tensor, lifetime: Tensor) -> Tensor:
@@ -104,13 +105,15 @@ def lifetime_attenuation(charge: Tensor, t: Tensor, lifetime: Tensor) -> Tensor:
     return charge * (-t / lifetime).exp()
 
 
-def reconstruct_drift_coords(coords: Tensor, geometry: DriftGeometry, scale: Tensor) -> Tensor:
+def reconstruct_drift_coords(coords: Tensor, geometry: DriftGeometry, scale: Tensor,
+                             frame: DriftFrame | None = None) -> Tensor:
     """Positions (cm) along the drift axis as the readout reconstructs them from the arrival time
     with an assumed velocity: each point's distance from its own TPC's anode plane
     (:func:`drift_frame`) times ``scale`` = v_assumed / v_true (N,), so a field throw stretches each
-    TPC's content about its anode (docs/physics.md sections 1.3 and 1.10). coords (N, 3) cm."""
+    TPC's content about its anode (docs/physics.md sections 1.3 and 1.10). coords (N, 3) cm;
+    ``frame`` as in :func:`drift_time`."""
     axis = geometry.drift_axis
-    frame = drift_frame(coords, geometry)
+    frame = drift_frame(coords, geometry) if frame is None else frame
     out = coords.clone()
     out[:, axis] = frame.anode + frame.sign * frame.distance * scale
     return out

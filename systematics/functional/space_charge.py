@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 from systematics import constants as C
-from systematics.functional.drift import drift_frame
+from systematics.functional.drift import DriftFrame, drift_frame
 from systematics.parameters import NOMINAL, DriftGeometry
 
 __all__ = ["space_charge_displacement", "space_charge_amplitude", "space_charge_shift", "velocity_field_slope"]
@@ -53,7 +53,7 @@ def velocity_field_slope(efield: Tensor | float) -> Tensor | float:
 
 def space_charge_displacement(coords: Tensor, amplitude: Tensor, geometry: DriftGeometry,
                               transverse: tuple[tuple[float, float], tuple[float, float]],
-                              velocity_slope: Tensor | float) -> Tensor:
+                              velocity_slope: Tensor | float, frame: DriftFrame | None = None) -> Tensor:
     """(N, 3) displacement (cm) of charge drifted from ``coords`` (N, 3) cm by space charge of
     per-point ``amplitude`` (N,) cm: the largest transverse displacement in the volume.
 
@@ -73,7 +73,8 @@ def space_charge_displacement(coords: Tensor, amplitude: Tensor, geometry: Drift
     The whole displacement vanishes on every anode plane and its drift component on every cathode.
     ``amplitude`` = 0 gives exactly zero. The displacement moves charge; it never creates or
     removes any. Raises ValueError naming coords for points outside the transverse box or the
-    drift volume."""
+    drift volume. ``frame``: :func:`~systematics.functional.drift.drift_frame` of these coords when
+    the caller has it."""
     axis = geometry.drift_axis
     others = [a for a in range(3) if a != axis]
     low = torch.tensor([transverse[0][0], transverse[1][0]], dtype=coords.dtype, device=coords.device)
@@ -84,7 +85,7 @@ def space_charge_displacement(coords: Tensor, amplitude: Tensor, geometry: Drift
                          f"got [{position.min(0).values.tolist()}, {position.max(0).values.tolist()}] cm")
     half = (high - low) / 2
     s = (position - (low + high) / 2) / half  # (N, 2) in [-1, 1]
-    frame = drift_frame(coords, geometry)
+    frame = drift_frame(coords, geometry) if frame is None else frame
     u = frame.distance / geometry.max_drift
     sin_s, cos_s = torch.sin(math.pi / 2 * s), torch.cos(math.pi / 2 * s)
     h_min = half.min()
@@ -97,13 +98,15 @@ def space_charge_displacement(coords: Tensor, amplitude: Tensor, geometry: Drift
     return out
 
 
-def space_charge_shift(coords: Tensor, density: Tensor, geometry: DriftGeometry) -> Tensor:
+def space_charge_shift(coords: Tensor, density: Tensor, geometry: DriftGeometry,
+                       frame: DriftFrame | None = None) -> Tensor:
     """(N, 3) displacement (cm) of the response's drifted charge at ``coords`` (N, 3) cm for the
     per-point relative space-charge ``density`` (N,) (the ``space_charge`` parameter): the shape of
     :func:`space_charge_displacement` over ``geometry.transverse``, the amplitude of
     :func:`space_charge_amplitude` for one TPC's drift length at the nominal field. Raises
     ValueError naming space_charge if a density is not 0 while ``geometry.transverse`` is None,
-    or if the amplitude reaches 2 h_min / pi, beyond which the map would fold charge onto itself."""
+    or if the amplitude reaches 2 h_min / pi, beyond which the map would fold charge onto itself.
+    ``frame`` as in :func:`space_charge_displacement`."""
     if geometry.transverse is None:
         if density.numel() and (density != 0).any():
             raise ValueError("space_charge: expected 0 when geometry.transverse is None (space charge needs the "
@@ -115,4 +118,5 @@ def space_charge_shift(coords: Tensor, density: Tensor, geometry: DriftGeometry)
     if amplitude.numel() and (amplitude >= 2 * h_min / math.pi).any():
         raise ValueError(f"space_charge: expected an amplitude below 2 h_min / pi = {2 * h_min / math.pi:.4g} cm for "
                          f"this geometry, got {amplitude.max().item():.4g} cm (density {density.max().item():.4g})")
-    return space_charge_displacement(coords, amplitude, geometry, geometry.transverse, velocity_field_slope(efield))
+    return space_charge_displacement(coords, amplitude, geometry, geometry.transverse, velocity_field_slope(efield),
+                                     frame)
