@@ -22,7 +22,7 @@ from torch import Tensor
 from systematics.functional.channels import read_channels
 from systematics.functional.diffusion import DEFAULT_NSIGMA, axis_shares, diffusion_sigma, grid_charge, sample_diffusion
 from systematics.functional.drift import (drift_frame, drift_time, drift_velocity, lifetime_attenuation,
-                                          reconstruct_drift_coords, tpc_index)
+                                          reconstruct_drift_coords, tpc_at)
 from systematics.functional.readout import Voxels, collect_voxels, digitise, voxel_centres
 from systematics.functional.recombination import dedx, ionisation_electrons, recombination_birks, recombination_box
 from systematics.functional.space_charge import space_charge_shift
@@ -97,8 +97,10 @@ def read_out(voxels: Voxels, values: dict[str, Tensor], noise_seed: Tensor | Non
     indices, so the same for an event alone or in a batch."""
     r = readout_config
     tpc = None
-    if geometry.num_tpcs > 1:
-        tpc = tpc_index(voxel_centres(voxels.voxel, r.pitch, r.origin, torch.float64), geometry)
+    if geometry.num_tpcs > 1:  # from the voxel centres' drift coordinate alone
+        a = geometry.drift_axis
+        pitch = torch.as_tensor(r.pitch, dtype=torch.float64).expand(3)[a:a + 1]
+        tpc = tpc_at(voxel_centres(voxels.voxel[:, a:a + 1], pitch, r.origin[a:a + 1], torch.float64)[:, 0], geometry)
     voxels, noise = read_channels(voxels, values, noise_seed, geometry.drift_axis, r.noise, r.noisy_channel_noise,
                                   tpc, geometry.num_tpcs)
     return digitise(voxels, r.threshold, noise, noise_seed)

@@ -16,7 +16,7 @@ from systematics import constants as C
 from systematics.parameters import DriftGeometry
 
 __all__ = ["electron_mobility", "drift_velocity", "DriftFrame", "drift_frame", "drift_time", "lifetime_attenuation",
-           "reconstruct_drift_coords", "tpc_index"]
+           "reconstruct_drift_coords", "tpc_index", "tpc_at"]
 
 
 def electron_mobility(efield: Tensor, temperature: Tensor) -> Tensor:
@@ -86,7 +86,13 @@ def tpc_index(coords: Tensor, geometry: DriftGeometry) -> Tensor:
     """(N,) int64: the TPC of ``geometry`` each point (coords (N, 3) cm) lies in, as
     :func:`drift_frame` assigns it; points outside the volume go to the nearest end TPC (no
     validation: voxel centres may stick out by half a pitch)."""
-    return _tpc(geometry.direction * (coords[:, geometry.drift_axis] - geometry.anode), geometry)
+    return tpc_at(coords[:, geometry.drift_axis], geometry)
+
+
+def tpc_at(position: Tensor, geometry: DriftGeometry) -> Tensor:
+    """:func:`tpc_index` of points at ``position`` (N,) cm along the drift axis (the other two
+    coordinates do not matter)."""
+    return _tpc(geometry.direction * (position - geometry.anode), geometry)
 
 
 def drift_time(coords: Tensor, geometry: DriftGeometry, velocity: Tensor, frame: DriftFrame | None = None) -> Tensor:
