@@ -41,7 +41,7 @@ import torch
 from torch import Tensor
 
 from augment.functional.reduce import event_mean, unique_rows
-from training.encoders.functional.sparse_conv_cpu import fill_chunks_cpu, neighbours_cpu
+from training.encoders.functional.sparse_conv_cpu import downsample_cpu, fill_chunks_cpu, neighbours_cpu
 
 __all__ = ["KernelMap", "voxel_keys", "kernel_offsets", "submanifold_map", "downsample_map", "apply_kernel_map",
            "global_pool"]
@@ -238,15 +238,23 @@ def downsample_map(coords: Tensor, batch: Tensor, stride: int = 2) -> tuple[Tens
     _check_sites(coords, batch)
     if not isinstance(stride, int) or isinstance(stride, bool) or stride < 1:
         raise ValueError(f"stride: expected an int >= 1, got {stride!r}")
+    n = coords.shape[0]
+    sites = downsample_cpu(coords, batch, stride) if n and coords.device.type == "cpu" else None
+    out_coords, out_batch, table = _downsample_torch(coords, batch, stride) if sites is None else sites
+    kmap = KernelMap.from_masks(table < n, table, torch.arange(stride**3, device=coords.device), n, len(out_batch))
+    return out_coords, out_batch, kmap
+
+
+def _downsample_torch(coords: Tensor, batch: Tensor, stride: int) -> tuple[Tensor, Tensor, Tensor]:
+    """``downsample_cpu`` in torch operations (any device, any key range)."""
     down = torch.div(coords, stride, rounding_mode="floor")
     unique, out_idx = unique_rows(torch.cat([batch[:, None], down], 1))
     rel = coords - stride * down
     k = (rel[:, 0] * stride + rel[:, 1]) * stride + rel[:, 2]
     n = coords.shape[0]
-    table = coords.new_full((len(unique), stride**3), n)
-    table[out_idx, k] = torch.arange(n, device=coords.device)
-    kmap = KernelMap.from_masks((table < n).T, table.T, torch.arange(stride**3, device=coords.device), n, len(unique))
-    return unique[:, 1:].contiguous(), unique[:, 0].contiguous(), kmap
+    table = coords.new_full((stride**3, len(unique)), n)
+    table[k, out_idx] = torch.arange(n, device=coords.device)
+    return unique[:, 1:].contiguous(), unique[:, 0].contiguous(), table
 
 
 def apply_kernel_map(feats: Tensor, weight: Tensor, kernel_map: KernelMap, bias: Tensor | None = None) -> Tensor:
