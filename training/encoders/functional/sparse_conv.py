@@ -20,7 +20,10 @@ Building it needs no sort when the sites are sorted by event then voxel (as ``vo
 and ``downsample_map`` return them) and one ``searchsorted`` per (x, y) column of the
 kernel that is not the mirror image of another (5 of the 9 for k = 3): the z neighbours of
 a key are its neighbours in the sorted key array, and offset -d is the transpose of
-offset d.
+offset d. On CPU, numba kernels (``sparse_conv_cpu``) do the neighbour walk, the grouping of
+pairs into chunks and the down-sampled sites in one loop each, with the same results: at a
+few hundred sites the two dozen small torch operations per map cost as much as the
+convolutions. The torch path serves the other devices.
 
 Kernel offset ordering (the index k of ``weight[k]`` and of the table's columns): x
 slowest, z fastest, as the flattened (kD, kH, kW) kernel of ``torch.nn.functional.conv3d``
@@ -175,9 +178,10 @@ def submanifold_map(coords: Tensor, batch: Tensor, kernel_size: int = 3) -> Kern
     coords[o] + d_k`` in the same event. Sites are hashed to int64 keys (``voxel_keys``),
     sorted only if the sites are not already sorted by event then voxel. For each (dx, dy)
     kernel column up to (0, 0), one batched ``searchsorted`` finds where ``key(site + (dx,
-    dy, -h))`` would go (h = k // 2); since the keys are distinct integers, the keys of dz
-    = -h..h can then only sit at the next positions, one step further per key found. The
-    offsets after the centre are the transposes of those before it.
+    dy, -h))`` would go (h = k // 2; on CPU a numba merge walk, ``neighbours_cpu``); since
+    the keys are distinct integers, the keys of dz = -h..h can then only sit at the next
+    positions, one step further per key found. The offsets after the centre are the
+    transposes of those before it.
 
     Raises ValueError if a (batch, voxel) pair occurs twice (voxelize first)."""
     _check_sites(coords, batch)
