@@ -12,7 +12,10 @@ from training.encoders.functional import (
     global_pool,
     kernel_offsets,
     submanifold_map,
+    voxel_keys,
 )
+from training.encoders.functional.sparse_conv import _downsample_torch, _fill_chunks_torch, _neighbours_torch
+from training.encoders.functional.sparse_conv_cpu import downsample_cpu, fill_chunks_cpu, neighbours_cpu
 
 
 def random_sites(seed: int, num_events: int = 2, grid: int = 6, occupancy: float = 0.3, channels: int = 2):
@@ -70,6 +73,33 @@ def test_submanifold_map_pairs_equal_brute_force(seed, num_events, grid, occupan
         got_i, got_o = kmap.pairs(k)
         order = torch.argsort(got_o)
         assert torch.equal(got_o[order], o) and torch.equal(got_i[order], i), k
+
+
+@given(st.integers(0, 2**31 - 1), st.integers(1, 3), st.integers(1, 7), st.floats(0.05, 0.9),
+       st.sampled_from([1, 3, 5]), st.sampled_from([1, 2, 3]), st.booleans())
+def test_cpu_kernels_equal_torch_path(seed, num_events, grid, occupancy, kernel_size, stride, shuffle):
+    """The numba kernels of the map building give the torch path's tensors exactly (the torch path
+    runs on other devices), at negative indices and for sites in any order."""
+    coords, batch, _, _ = random_sites(seed, num_events, grid, occupancy)
+    assume(len(coords) > 0)
+    coords = coords - torch.tensor([5, -2, 3])
+    if shuffle:
+        perm = torch.randperm(len(coords), generator=torch.Generator().manual_seed(seed))
+        coords, batch = coords[perm], batch[perm]
+    got, expected = downsample_cpu(coords, batch, stride), _downsample_torch(coords, batch, stride)
+    assert all(torch.equal(a, b) for a, b in zip(got, expected))
+    keys = torch.unique(voxel_keys(batch, coords, [-20, -20, -20], [40, 40, 40]))
+    shifts = torch.tensor([-1600, -41, 0, 3, 40])
+    found, source = neighbours_cpu(keys, shifts, kernel_size)
+    found_t, source_t = _neighbours_torch(keys, shifts, kernel_size)
+    assert torch.equal(found, found_t) and torch.equal(source[found], source_t[found])
+    counts = found.sum(1)
+    for length in (1, 3, 64):
+        chunks = (counts + length - 1) // length
+        filled = [source.new_full((int(chunks.sum()), length), -1) for _ in range(4)]
+        fill_chunks_cpu(found, source, chunks, *filled[:2])
+        _fill_chunks_torch(found, source, counts, chunks, *filled[2:])
+        assert torch.equal(filled[0], filled[2]) and torch.equal(filled[1], filled[3])
 
 
 @given(st.integers(0, 2**31 - 1), st.integers(1, 3), st.integers(2, 6), st.floats(0.1, 0.9))

@@ -164,7 +164,8 @@ class SparseResNet(nn.Module):
         for s, blocks in enumerate(self.stages):
             if s > 0:
                 x = self.downs[s - 1](x)
-                kernel_map = submanifold_map(x.coords, x.batch)
+                if len(blocks):  # a stage without blocks needs no map on its sites
+                    kernel_map = submanifold_map(x.coords, x.batch)
             for block in blocks:
                 x = block(x, kernel_map)
         return global_pool(x.feats, x.batch, x.num_events, self.pool)

@@ -20,7 +20,10 @@ Building it needs no sort when the sites are sorted by event then voxel (as ``vo
 and ``downsample_map`` return them) and one ``searchsorted`` per (x, y) column of the
 kernel that is not the mirror image of another (5 of the 9 for k = 3): the z neighbours of
 a key are its neighbours in the sorted key array, and offset -d is the transpose of
-offset d.
+offset d. On CPU, numba kernels (``sparse_conv_cpu``) do the neighbour walk, the grouping of
+pairs into chunks and the down-sampled sites in one loop each, with the same results: at a
+few hundred sites the two dozen small torch operations per map cost as much as the
+convolutions. The torch path serves the other devices.
 
 Kernel offset ordering (the index k of ``weight[k]`` and of the table's columns): x
 slowest, z fastest, as the flattened (kD, kH, kW) kernel of ``torch.nn.functional.conv3d``
@@ -33,12 +36,15 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 from dataclasses import dataclass
+from typing import Sequence
 
 import torch
 from torch import Tensor
 
 from augment.functional.reduce import event_mean, unique_rows
+from training.encoders.functional.sparse_conv_cpu import downsample_cpu, fill_chunks_cpu, neighbours_cpu
 
 __all__ = ["KernelMap", "voxel_keys", "kernel_offsets", "submanifold_map", "downsample_map", "apply_kernel_map",
            "global_pool"]
@@ -78,15 +84,13 @@ class KernelMap:
         counts = found.sum(1)
         length = _chunk_length(counts.tolist())
         chunks = (counts + length - 1) // length  # (G,) chunks per offset
-        first_chunk = torch.cumsum(chunks, 0) - chunks
-        group, row = found.nonzero(as_tuple=True)  # by group, then output row
-        slot = torch.arange(len(group), device=found.device) - (torch.cumsum(counts, 0) - counts)[group]
-        chunk, col = first_chunk[group] + slot // length, slot % length
         num_chunks = int(chunks.sum())
         inputs = source.new_full((num_chunks, length), num_in)
         outputs = source.new_full((num_chunks, length), num_out)
-        inputs[chunk, col] = source[group, row]
-        outputs[chunk, col] = row
+        if found.device.type == "cpu":
+            fill_chunks_cpu(found, source, chunks, inputs, outputs)
+        else:
+            _fill_chunks_torch(found, source, counts, chunks, inputs, outputs)
         offsets = offsets.repeat_interleave(chunks)
         if centre is not None:
             offsets = torch.cat([offsets, 2 * centre - offsets.flip(0)])
@@ -102,6 +106,17 @@ class KernelMap:
         inputs, outputs = self.inputs[chunks].reshape(-1), self.outputs[chunks].reshape(-1)
         keep = outputs < self.num_out
         return inputs[keep], outputs[keep]
+
+
+def _fill_chunks_torch(found: Tensor, source: Tensor, counts: Tensor, chunks: Tensor, inputs: Tensor,
+                       outputs: Tensor) -> None:
+    """``fill_chunks_cpu`` in torch operations (any device); ``counts`` = ``found.sum(1)``."""
+    group, row = found.nonzero(as_tuple=True)  # by group, then output row
+    slot = torch.arange(len(group), device=found.device) - (torch.cumsum(counts, 0) - counts)[group]
+    length = inputs.shape[1]
+    chunk, col = (torch.cumsum(chunks, 0) - chunks)[group] + slot // length, slot % length
+    inputs[chunk, col] = source[group, row]
+    outputs[chunk, col] = row
 
 
 def _chunk_length(counts: list[int], overhead: int = 64) -> int:
@@ -123,13 +138,16 @@ def kernel_offsets(kernel_size: int, device: torch.device | str | None = None) -
     return torch.tensor(list(itertools.product(axis, axis, axis)), dtype=torch.int64, device=device)
 
 
-def voxel_keys(batch: Tensor, coords: Tensor, lower: Tensor, size: Tensor) -> Tensor:
+def voxel_keys(batch: Tensor, coords: Tensor, lower: Sequence[int], size: Sequence[int]) -> Tensor:
     """One int64 key per (batch, x, y, z), increasing in that lexicographic order.
 
-    ``coords - lower`` must lie in [0, size) per axis; ``lower`` and ``size`` are (3,)
-    int64 tensors describing the box every query of one kernel map falls into."""
-    c = coords - lower
-    return ((batch * size[0] + c[:, 0]) * size[1] + c[:, 1]) * size[2] + c[:, 2]
+    ``coords - lower`` must lie in [0, size) per axis; ``lower`` and ``size`` are 3 ints
+    describing the box every query of one kernel map falls into. Python ints rather than
+    tensors: the arithmetic is then on (N,) tensors only (no 0-d tensor indexing, which costs
+    as much as the rest at a few hundred sites)."""
+    strides = coords.new_tensor([size[1] * size[2], size[2], 1])
+    origin = (lower[0] * size[1] + lower[1]) * size[2] + lower[2]
+    return batch * (size[0] * size[1] * size[2]) + (coords * strides).sum(1) - origin
 
 
 def _check_sites(coords: Tensor, batch: Tensor) -> None:
@@ -141,13 +159,14 @@ def _check_sites(coords: Tensor, batch: Tensor) -> None:
         raise TypeError(f"batch: expected an int64 tensor of shape ({coords.shape[0]},), got {got}")
 
 
-def _box(coords: Tensor, batch: Tensor, pad: int) -> tuple[Tensor, Tensor]:
-    """Lower corner and size of the voxel box holding every site and its +-pad neighbours."""
-    lower = coords.min(0).values - pad
-    size = coords.max(0).values - lower + 1 + pad
-    num_batches = int(batch.max()) + 1
-    if num_batches * float(size.double().prod()) >= _MAX_KEY:
-        raise ValueError(f"coords: voxel index range {size.tolist()} over {num_batches} events is too large to "
+def _box(coords: Tensor, batch: Tensor, pad: int) -> tuple[list[int], list[int]]:
+    """Lower corner and size (Python ints, one host sync) of the voxel box holding every site
+    and its +-pad neighbours."""
+    *low, x1, y1, z1, last = torch.cat([coords.min(0).values, coords.max(0).values, batch.max()[None]]).tolist()
+    lower = [v - pad for v in low]
+    size = [hi - lo + 1 + pad for hi, lo in zip((x1, y1, z1), lower)]
+    if (last + 1) * math.prod(size) >= _MAX_KEY:
+        raise ValueError(f"coords: voxel index range {size} over {last + 1} events is too large to "
                          "hash into int64 keys; use a coarser pitch")
     return lower, size
 
@@ -159,9 +178,10 @@ def submanifold_map(coords: Tensor, batch: Tensor, kernel_size: int = 3) -> Kern
     coords[o] + d_k`` in the same event. Sites are hashed to int64 keys (``voxel_keys``),
     sorted only if the sites are not already sorted by event then voxel. For each (dx, dy)
     kernel column up to (0, 0), one batched ``searchsorted`` finds where ``key(site + (dx,
-    dy, -h))`` would go (h = k // 2); since the keys are distinct integers, the keys of dz
-    = -h..h can then only sit at the next positions, one step further per key found. The
-    offsets after the centre are the transposes of those before it.
+    dy, -h))`` would go (h = k // 2; on CPU a numba merge walk, ``neighbours_cpu``); since
+    the keys are distinct integers, the keys of dz = -h..h can then only sit at the next
+    positions, one step further per key found. The offsets after the centre are the
+    transposes of those before it.
 
     Raises ValueError if a (batch, voxel) pair occurs twice (voxelize first)."""
     _check_sites(coords, batch)
@@ -181,10 +201,26 @@ def submanifold_map(coords: Tensor, batch: Tensor, kernel_size: int = 3) -> Kern
         if (keys[1:] == keys[:-1]).any():
             raise ValueError("coords: expected each voxel once per event, found duplicates (use Events.voxelize)")
     # The box padding keeps every shifted site inside the box, so no key wraps into another
-    # voxel or event; keys are >= 0, so the pad value -1 matches no query.
-    columns = torch.tensor([(a - h, b - h) for a in range(k) for b in range(k) if (a, b) <= (h, h)],
-                           device=coords.device)
-    query = keys + ((columns[:, 0] * size[1] + columns[:, 1]) * size[2])[:, None]  # (C, N): site + (dx, dy, 0)
+    # voxel or event.
+    # (C,): key of site + (dx, dy, 0) - key of site, for the columns up to (0, 0)
+    shifts = keys.new_tensor([((a - h) * size[1] + b - h) * size[2] for a in range(k) for b in range(k)
+                              if (a, b) <= (h, h)])
+    neighbours = neighbours_cpu if keys.device.type == "cpu" else _neighbours_torch
+    found, source = neighbours(keys, shifts, k)
+    # Rows in offset order (x, y columns, then dz): the first ``half`` are the offsets before the centre
+    kmap = KernelMap.from_masks(found[:half], source[:half], before, n, n, centre=half)
+    if order is None:
+        return kmap
+    rank_to_row = torch.cat([order, order.new_full((1,), n)])  # sorted ranks -> the caller's rows
+    return dataclasses.replace(kmap, inputs=rank_to_row[kmap.inputs], outputs=rank_to_row[kmap.outputs])
+
+
+def _neighbours_torch(keys: Tensor, shifts: Tensor, k: int) -> tuple[Tensor, Tensor]:
+    """``neighbours_cpu`` in torch operations (any device): one batched ``searchsorted`` for
+    dz = -(k // 2), then the walk over dz as whole-tensor steps."""
+    h, n = k // 2, keys.shape[0]
+    query = keys + shifts[:, None]  # (C, N): site + (dx, dy, 0)
+    # Keys are >= 0, so the pad value -1 matches no query.
     padded = torch.cat([keys, keys.new_full((k,), -1)])
     pos = torch.searchsorted(keys, query - h)
     found, source = [], []
@@ -193,14 +229,7 @@ def submanifold_map(coords: Tensor, batch: Tensor, kernel_size: int = 3) -> Kern
         found.append(hit)
         source.append(pos)
         pos = pos + hit
-    # (C, k, N) in offset order (x, y columns, then dz): the first ``half`` rows are the offsets before the centre
-    found_t = torch.stack(found, 1).view(-1, n)[:half]
-    source_t = torch.stack(source, 1).view(-1, n)[:half]
-    kmap = KernelMap.from_masks(found_t, source_t, before, n, n, centre=half)
-    if order is None:
-        return kmap
-    rank_to_row = torch.cat([order, order.new_full((1,), n)])  # sorted ranks -> the caller's rows
-    return dataclasses.replace(kmap, inputs=rank_to_row[kmap.inputs], outputs=rank_to_row[kmap.outputs])
+    return torch.stack(found, 1).view(-1, n), torch.stack(source, 1).view(-1, n)
 
 
 def downsample_map(coords: Tensor, batch: Tensor, stride: int = 2) -> tuple[Tensor, Tensor, KernelMap]:
@@ -213,15 +242,23 @@ def downsample_map(coords: Tensor, batch: Tensor, stride: int = 2) -> tuple[Tens
     _check_sites(coords, batch)
     if not isinstance(stride, int) or isinstance(stride, bool) or stride < 1:
         raise ValueError(f"stride: expected an int >= 1, got {stride!r}")
+    n = coords.shape[0]
+    sites = downsample_cpu(coords, batch, stride) if n and coords.device.type == "cpu" else None
+    out_coords, out_batch, table = _downsample_torch(coords, batch, stride) if sites is None else sites
+    kmap = KernelMap.from_masks(table < n, table, torch.arange(stride**3, device=coords.device), n, len(out_batch))
+    return out_coords, out_batch, kmap
+
+
+def _downsample_torch(coords: Tensor, batch: Tensor, stride: int) -> tuple[Tensor, Tensor, Tensor]:
+    """``downsample_cpu`` in torch operations (any device, any key range)."""
     down = torch.div(coords, stride, rounding_mode="floor")
     unique, out_idx = unique_rows(torch.cat([batch[:, None], down], 1))
     rel = coords - stride * down
     k = (rel[:, 0] * stride + rel[:, 1]) * stride + rel[:, 2]
     n = coords.shape[0]
-    table = coords.new_full((len(unique), stride**3), n)
-    table[out_idx, k] = torch.arange(n, device=coords.device)
-    kmap = KernelMap.from_masks((table < n).T, table.T, torch.arange(stride**3, device=coords.device), n, len(unique))
-    return unique[:, 1:].contiguous(), unique[:, 0].contiguous(), kmap
+    table = coords.new_full((stride**3, len(unique)), n)
+    table[k, out_idx] = torch.arange(n, device=coords.device)
+    return unique[:, 1:].contiguous(), unique[:, 0].contiguous(), table
 
 
 def apply_kernel_map(feats: Tensor, weight: Tensor, kernel_map: KernelMap, bias: Tensor | None = None) -> Tensor:
