@@ -15,7 +15,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["use_cpu_kernel", "affine_cpu", "select_points_cpu", "scale_features_cpu", "check_values_cpu"]
+__all__ = ["use_cpu_kernel", "affine_cpu", "select_points_cpu", "scale_features_cpu", "split_rows_cpu",
+           "check_values_cpu"]
 
 _DTYPES = (torch.float32, torch.float64, torch.int64, torch.bool)
 
@@ -133,6 +134,34 @@ def _scale_columns(out, factors, columns):
         c = columns[k]
         for i in range(out.shape[0]):
             out[i, c] = out[i, c] * factors[i]
+
+
+def split_rows_cpu(split: Tensor, r: Tensor) -> tuple[Tensor, Tensor]:
+    """(parent (M,) int64, share (M,)) of :func:`augment.functional.collinear_split`: each point i
+    once, or twice where ``split`` (N,) bool is True, M = N + split.sum(); its pT share, ``r[i]``
+    (dimensionless, ``r``'s dtype) for a split parent and 1 - r[i] for its daughter right after
+    it, 1 for a point not split. One pass, no repeat_interleave. One host sync: M."""
+    s, rr = _array(split), _array(r)
+    m = s.shape[0] + _count(s)
+    parent = torch.empty(m, dtype=torch.int64)
+    share = r.new_empty(m)
+    _split_rows(s, rr, parent.numpy(), share.numpy())
+    return parent, share
+
+
+@numba.njit(cache=True)
+def _split_rows(split, r, parent, share):
+    m = 0
+    for i in range(split.shape[0]):
+        parent[m] = i
+        if split[i]:
+            share[m] = r[i]
+            parent[m + 1] = i
+            share[m + 1] = 1 - r[i]
+            m += 2
+        else:
+            share[m] = 1
+            m += 1
 
 
 def check_values_cpu(coords: Tensor, feats: Tensor, batch: Tensor) -> tuple[bool, bool, bool, int, int]:

@@ -1,7 +1,7 @@
 """The numba CPU kernels (augment/functional/cpu.py) give their callers' torch paths' results bit for bit,
 and are used only where they apply (CPU, float32/float64/int64, autograd not recording)."""
 
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from unittest import mock
 
 import pytest
@@ -15,16 +15,15 @@ from augment.functional import cpu
 from tests.strategies import events_strategy
 
 _CALLERS = ("augment.functional.geometric", "augment.functional.sampling", "augment.functional.energy",
-            "augment._events")
+            "augment.functional.jets", "augment._events")
 
 
 @contextmanager
 def torch_path():
     """Every caller takes its torch path, as on other devices."""
-    with mock.patch.multiple(_CALLERS[0], use_cpu_kernel=lambda *t: False), \
-            mock.patch.multiple(_CALLERS[1], use_cpu_kernel=lambda *t: False), \
-            mock.patch.multiple(_CALLERS[2], use_cpu_kernel=lambda *t: False), \
-            mock.patch.multiple(_CALLERS[3], use_cpu_kernel=lambda *t: False):
+    with ExitStack() as stack:
+        for caller in _CALLERS:
+            stack.enter_context(mock.patch(f"{caller}.use_cpu_kernel", lambda *t: False))
         yield
 
 
@@ -90,3 +89,15 @@ def test_kernels_only_where_they_apply():
     with torch.no_grad():
         assert cpu.use_cpu_kernel(x)
     assert cpu.affine_cpu(torch.ones(2, 2), torch.tensor([0, 3]), None, torch.zeros(1, 2)) is None  # bad index
+
+
+@given(st.data(), st.integers(0, 2 ** 31 - 1), st.sampled_from([(0,), (0, 1), (0, 0)]),
+       st.sampled_from([torch.float32, torch.float64]))
+def test_collinear_split_kernel_equals_torch_path(data, seed, pt_columns, dtype):
+    ev = data.draw(events_strategy(dims=2, dtype=dtype))
+    g = torch.Generator().manual_seed(seed)
+    split, r = torch.rand(ev.num_points, generator=g) < 0.5, torch.rand(ev.num_points, generator=g, dtype=dtype)
+    got = F.collinear_split(ev.coords, ev.feats, ev.batch, split, r, pt_columns)
+    with torch_path():
+        expected = F.collinear_split(ev.coords, ev.feats, ev.batch, split, r, pt_columns)
+    assert all(same_bits(a, b) for a, b in zip(got, expected))
