@@ -27,6 +27,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from augment.functional.cpu import check_values_cpu, use_cpu_kernel
+
 __all__ = ["Events"]
 
 
@@ -354,9 +356,29 @@ def _validate(ev: Events) -> None:
 def _check_values(ev: Events) -> None:
     """Sorted batch indices in [0, B) and finite coords and feats, with one host sync.
 
-    A sum of finite values is finite unless it overflows, and NaN or inf make it non-finite: so a
-    finite sum proves every value finite, and only a non-finite one needs the exact (slower) check."""
-    c, f, b = ev.coords, ev.feats, ev.batch
+    On the CPU (float32 or float64 values, int64 coords included) one numba pass over each tensor
+    decides (:func:`augment.functional.cpu.check_values_cpu`), ~4x faster than the reductions
+    below. Elsewhere: a sum of finite values is finite unless it overflows, and NaN or inf make it
+    non-finite: so a finite sum proves every value finite, and only a non-finite one needs the
+    exact (slower) check."""
+    c, f, b = ev.coords.detach(), ev.feats.detach(), ev.batch
+    if use_cpu_kernel(c, f, b):
+        feats_ok, coords_ok, unsorted, first, last = check_values_cpu(c, f, b)
+    else:
+        feats_ok, coords_ok, unsorted, first, last = _check_values_torch(c, f, b)
+    if not feats_ok:
+        raise ValueError("feats: expected finite values, found NaN or inf")
+    if not coords_ok:
+        raise ValueError("coords: expected finite values, found NaN or inf")
+    if b.numel():
+        if unsorted:
+            raise ValueError("batch: expected non-decreasing event indices (points sorted by event)")
+        if first < 0 or last >= ev.num_events:
+            raise ValueError(f"batch: expected indices in [0, {ev.num_events}), got [{int(first)}, {int(last)}]")
+
+
+def _check_values_torch(c: Tensor, f: Tensor, b: Tensor) -> tuple[bool, bool, bool, int, int]:
+    """The values of :func:`augment.functional.cpu.check_values_cpu` from torch reductions (one host sync)."""
     with torch.no_grad():
         checks = [_sum(f)]
         if c.is_floating_point():
@@ -364,13 +386,7 @@ def _check_values(ev: Events) -> None:
         if b.numel():  # count_nonzero of the comparison: ~2x faster than .any() on CPU
             checks += [torch.count_nonzero(b[1:] < b[:-1]), b[0], b[-1]]
         values = torch.stack([v.double() for v in checks]).tolist()
-    if not math.isfinite(values[0]) and not torch.isfinite(f).all():
-        raise ValueError("feats: expected finite values, found NaN or inf")
-    if c.is_floating_point() and not math.isfinite(values[1]) and not torch.isfinite(c).all():
-        raise ValueError("coords: expected finite values, found NaN or inf")
-    if b.numel():
-        unsorted, first, last = values[-3:]
-        if unsorted:
-            raise ValueError("batch: expected non-decreasing event indices (points sorted by event)")
-        if first < 0 or last >= ev.num_events:
-            raise ValueError(f"batch: expected indices in [0, {ev.num_events}), got [{int(first)}, {int(last)}]")
+    feats_ok = math.isfinite(values[0]) or bool(torch.isfinite(f).all())
+    coords_ok = not c.is_floating_point() or math.isfinite(values[1]) or bool(torch.isfinite(c).all())
+    unsorted, first, last = values[-3:] if b.numel() else (0.0, 0.0, 0.0)
+    return feats_ok, coords_ok, bool(unsorted), int(first), int(last)

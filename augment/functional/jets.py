@@ -13,6 +13,7 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
+from augment.functional.cpu import split_rows_cpu, use_cpu_kernel
 from augment.functional.energy import scale_features
 from augment.functional.reduce import (accumulation_dtype, event_min_max, event_offsets, event_sum, gather_rows,
                                        to_points)
@@ -114,13 +115,17 @@ def collinear_split(coords: Tensor, feats: Tensor, batch: Tensor, split: Tensor,
     it in the same event, gets ``(1 - r) * pT`` at the same (eta, phi) (JetCLR, arXiv
     2108.04253, Sec. 2). ``r`` (N,) in [0, 1]. The ``pt_columns`` of feats (pT-like,
     additive quantities) are split that way; other columns are copied to the daughter.
-    Returns (coords, feats, batch) with N + split.sum() points, batch still sorted."""
-    copies = 1 + split.long()
-    parent = torch.repeat_interleave(copies)  # point i repeated copies[i] times
-    is_daughter = torch.zeros(len(parent), dtype=torch.bool, device=batch.device)
-    is_daughter[1:] = parent[1:] == parent[:-1]
-    share = to_points(torch.where(split, r, torch.ones_like(r)), parent)
-    share = torch.where(is_daughter, 1 - share, share)
+    Returns (coords, feats, batch) with N + split.sum() points, batch still sorted. On the CPU
+    the rows and shares come from one pass (:func:`~augment.functional.cpu.split_rows_cpu`)."""
+    if use_cpu_kernel(split, r):
+        parent, share = split_rows_cpu(split, r)
+    else:
+        copies = 1 + split.long()
+        parent = torch.repeat_interleave(copies)  # point i repeated copies[i] times
+        is_daughter = torch.zeros(len(parent), dtype=torch.bool, device=batch.device)
+        is_daughter[1:] = parent[1:] == parent[:-1]
+        share = to_points(torch.where(split, r, torch.ones_like(r)), parent)
+        share = torch.where(is_daughter, 1 - share, share)
     new_feats = scale_features(gather_rows(feats, parent), share, pt_columns)
     return gather_rows(coords, parent), new_feats, batch.index_select(0, parent)
 

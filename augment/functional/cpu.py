@@ -1,0 +1,199 @@
+"""CPU kernels (numba) of the per-point loops that torch's CPU operators run slowly: strided
+column slices of (N, D) tensors and per-event gathers are done in one pass over the points here,
+instead of a gather to an (N, K) temporary followed by a broadcast on each column.
+
+Each kernel computes what the torch path of its caller computes, in the same order with the
+same dtype, so the two agree bit for bit (tests/augment/test_cpu_kernels.py). The callers keep the
+torch path for other devices, for half precision, and wherever autograd records
+(:func:`use_cpu_kernel` decides, for every kernel alike).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import torch
+from torch import Tensor
+
+__all__ = ["use_cpu_kernel", "affine_cpu", "select_points_cpu", "scale_features_cpu", "split_rows_cpu",
+           "check_values_cpu"]
+
+_DTYPES = (torch.float32, torch.float64, torch.int64, torch.bool)
+
+
+def use_cpu_kernel(*tensors: Tensor) -> bool:
+    """Whether a numba kernel may replace the torch path for ``tensors``: all on the CPU, of
+    float32, float64, int64 or bool (numba has no half precision; float16 and bfloat16 keep the
+    torch path, which sums them in float32), floating ones all of one dtype (no promotion to
+    mimic), and none that autograd records (numba writes plain arrays: gradients flow through
+    the torch path only)."""
+    grad = torch.is_grad_enabled()
+    floats = set()
+    for t in tensors:
+        if t.device.type != "cpu" or t.dtype not in _DTYPES or (grad and t.requires_grad):
+            return False
+        if t.is_floating_point():
+            floats.add(t.dtype)
+    return len(floats) <= 1
+
+
+def _array(t: Tensor) -> np.ndarray:
+    return t.contiguous().numpy()
+
+
+def affine_cpu(coords: Tensor, batch: Tensor, coefficients: Tensor | None, offsets: Tensor) -> Tensor | None:
+    """(N, D) x' = A_b x + t_b for each point of event b = ``batch[i]``, in the coords' dtype:
+    ``coefficients`` (B, D * D) the columns of each A_b one after the other (entry j D + r is
+    A_b[r, j]) or None for the identity, ``offsets`` (B, D) t_b (coords' units). Summed as
+    :func:`augment.functional.affine` does, t + A[:, 0] x_0 + A[:, 1] x_1 + ..., with no gathered
+    (N, ...) copy of the coefficients. None (the caller takes the torch path) where ``batch``
+    holds an index outside [0, B)."""
+    out = torch.empty_like(coords, memory_format=torch.contiguous_format)
+    x, b, t = _array(coords), _array(batch), _array(offsets)
+    if coefficients is None:
+        ok = _translate(x, b, t, out.numpy())
+    else:
+        ok = _affine(x, b, _array(coefficients), t, out.numpy())
+    return out if ok else None
+
+
+@numba.njit(cache=True, fastmath={"contract"})  # fused multiply-adds, as torch's CPU addcmul
+def _affine(x, batch, a, t, out):
+    N, D = x.shape
+    B = t.shape[0]
+    for i in range(N):
+        e = batch[i]
+        if e < 0 or e >= B:
+            return False
+        for r in range(D):
+            acc = t[e, r] + a[e, r] * x[i, 0]
+            for j in range(1, D):
+                acc = acc + a[e, j * D + r] * x[i, j]
+            out[i, r] = acc
+    return True
+
+
+@numba.njit(cache=True)
+def _translate(x, batch, t, out):
+    N, D = x.shape
+    B = t.shape[0]
+    for i in range(N):
+        e = batch[i]
+        if e < 0 or e >= B:
+            return False
+        for r in range(D):
+            out[i, r] = t[e, r] + x[i, r]
+    return True
+
+
+def select_points_cpu(coords: Tensor, feats: Tensor, batch: Tensor, keep: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """The rows of ``coords`` (N, D), ``feats`` (N, C) and ``batch`` (N,) where ``keep`` (N,) bool
+    is True, order kept, copied in one pass (no index of the kept rows). One host sync: the count."""
+    k = _array(keep)
+    m = _count(k)
+    out_c = coords.new_empty((m, coords.shape[1]))
+    out_f = feats.new_empty((m, feats.shape[1]))
+    out_b = batch.new_empty(m)
+    _select(_array(coords), _array(feats), _array(batch), k, out_c.numpy(), out_f.numpy(), out_b.numpy())
+    return out_c, out_f, out_b
+
+
+@numba.njit(cache=True)
+def _count(keep):
+    m = 0
+    for i in range(keep.shape[0]):
+        m += keep[i]
+    return m
+
+
+@numba.njit(cache=True)
+def _select(coords, feats, batch, keep, out_c, out_f, out_b):
+    m = 0
+    for i in range(keep.shape[0]):
+        if keep[i]:
+            for j in range(coords.shape[1]):
+                out_c[m, j] = coords[i, j]
+            for j in range(feats.shape[1]):
+                out_f[m, j] = feats[i, j]
+            out_b[m] = batch[i]
+            m += 1
+
+
+def scale_features_cpu(feats: Tensor, factors: Tensor, columns: tuple[int, ...]) -> Tensor:
+    """(N, C) ``feats`` with, for each of ``columns`` (in [0, C), in order, a repeated column
+    multiplied again), the column multiplied by ``factors`` (N,) of the feats' dtype; the other
+    columns copied: a copy, then one pass down each scaled column."""
+    out = feats.clone(memory_format=torch.contiguous_format)
+    _scale_columns(out.numpy(), _array(factors), np.asarray(columns, dtype=np.int64))
+    return out
+
+
+@numba.njit(cache=True)
+def _scale_columns(out, factors, columns):
+    for k in range(columns.shape[0]):
+        c = columns[k]
+        for i in range(out.shape[0]):
+            out[i, c] = out[i, c] * factors[i]
+
+
+def split_rows_cpu(split: Tensor, r: Tensor) -> tuple[Tensor, Tensor]:
+    """(parent (M,) int64, share (M,)) of :func:`augment.functional.collinear_split`: each point i
+    once, or twice where ``split`` (N,) bool is True, M = N + split.sum(); its pT share, ``r[i]``
+    (dimensionless, ``r``'s dtype) for a split parent and 1 - r[i] for its daughter right after
+    it, 1 for a point not split. One pass, no repeat_interleave. One host sync: M."""
+    s, rr = _array(split), _array(r)
+    m = s.shape[0] + _count(s)
+    parent = torch.empty(m, dtype=torch.int64)
+    share = r.new_empty(m)
+    _split_rows(s, rr, parent.numpy(), share.numpy())
+    return parent, share
+
+
+@numba.njit(cache=True)
+def _split_rows(split, r, parent, share):
+    m = 0
+    for i in range(split.shape[0]):
+        parent[m] = i
+        if split[i]:
+            share[m] = r[i]
+            parent[m + 1] = i
+            share[m + 1] = 1 - r[i]
+            m += 2
+        else:
+            share[m] = 1
+            m += 1
+
+
+def check_values_cpu(coords: Tensor, feats: Tensor, batch: Tensor) -> tuple[bool, bool, bool, int, int]:
+    """(feats all finite, coords all finite (True for int64 coords), ``batch`` (N,) not sorted,
+    its first and last index (0, 0 when empty)) in one pass over each tensor: the checks of
+    :meth:`augment.Events.validate`. A float is finite unless its exponent bits are all ones;
+    they are read as integers, an integer max that the compiler vectorises."""
+    f_ok = _finite(feats)
+    c_ok = _finite(coords) if coords.is_floating_point() else True
+    b = _array(batch)
+    unsorted = _unsorted(b)
+    first, last = (int(b[0]), int(b[-1])) if b.shape[0] else (0, 0)
+    return f_ok, c_ok, unsorted, first, last
+
+
+def _finite(t: Tensor) -> bool:
+    if t.dtype == torch.float32:
+        return _exponent_max(_array(t).reshape(-1).view(np.int32), np.int32(0x7F800000)) < 0x7F800000
+    return _exponent_max(_array(t).reshape(-1).view(np.int64), np.int64(0x7FF0000000000000)) < 0x7FF0000000000000
+
+
+@numba.njit(cache=True)
+def _exponent_max(bits, mask):
+    m = 0
+    for i in range(bits.shape[0]):
+        m = max(m, bits[i] & mask)
+    return m
+
+
+@numba.njit(cache=True)
+def _unsorted(batch):
+    n = 0
+    for i in range(1, batch.shape[0]):
+        n += batch[i] < batch[i - 1]
+    return n > 0

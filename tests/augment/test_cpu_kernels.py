@@ -1,0 +1,103 @@
+"""The numba CPU kernels (augment/functional/cpu.py) give their callers' torch paths' results bit for bit,
+and are used only where they apply (CPU, float32/float64/int64, autograd not recording)."""
+
+from contextlib import ExitStack, contextmanager
+from unittest import mock
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from augment import Events, Rotate
+from augment import functional as F
+from augment.functional import cpu
+from tests.strategies import events_strategy
+
+_CALLERS = ("augment.functional.geometric", "augment.functional.sampling", "augment.functional.energy",
+            "augment.functional.jets", "augment._events")
+
+
+@contextmanager
+def torch_path():
+    """Every caller takes its torch path, as on other devices."""
+    with ExitStack() as stack:
+        for caller in _CALLERS:
+            stack.enter_context(mock.patch(f"{caller}.use_cpu_kernel", lambda *t: False))
+        yield
+
+
+def same_bits(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return a.dtype == b.dtype and a.shape == b.shape and torch.equal(a.contiguous().view(torch.uint8),
+                                                                     b.contiguous().view(torch.uint8))
+
+
+@given(st.data(), st.sampled_from([2, 3]), st.sampled_from([torch.float32, torch.float64]), st.booleans())
+def test_affine_kernel_equals_torch_path(data, dims, dtype, translation):
+    ev = data.draw(events_strategy(dims=dims, dtype=dtype))
+    params = Rotate().sample(ev, 0)
+    R = None if translation else params["matrix"]
+    t = F.rotation_offsets(params["matrix"], params["centre"])
+    got = F.affine(ev.coords, ev.batch, R, t)
+    with torch_path():
+        expected = F.affine(ev.coords, ev.batch, R, t)
+    assert same_bits(got, expected)
+
+
+@given(events_strategy(), st.integers(0, 2 ** 31 - 1), st.booleans())
+def test_select_points_kernel_equals_torch_path(ev, seed, voxel_indices):
+    keep = torch.rand(ev.num_points, generator=torch.Generator().manual_seed(seed)) < 0.6
+    coords = ev.coords.floor().long() if voxel_indices else ev.coords
+    got = F.select_points(coords, ev.feats, ev.batch, keep)
+    with torch_path():
+        expected = F.select_points(coords, ev.feats, ev.batch, keep)
+    assert all(same_bits(a, b) for a, b in zip(got, expected))
+
+
+@given(st.data(), st.sampled_from([(0,), (1,), (0, 1), (-1, 0), (0, 0)]), st.sampled_from([torch.float32, torch.float64]))
+def test_scale_features_kernel_equals_torch_path(data, columns, dtype):
+    ev = data.draw(events_strategy(dtype=dtype))
+    factors = torch.rand(ev.num_points, generator=torch.Generator().manual_seed(1), dtype=dtype)
+    got = F.scale_features(ev.feats, factors, columns)
+    with torch_path():
+        expected = F.scale_features(ev.feats, factors, columns)
+    assert same_bits(got, expected)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_validation_kernel_finds_what_the_torch_path_finds(dtype, bad):
+    coords, feats, batch = torch.zeros(5, 3, dtype=dtype), torch.ones(5, 2, dtype=dtype), torch.tensor([0, 0, 1, 1, 1])
+    assert cpu.check_values_cpu(coords, feats, batch) == (True, True, False, 0, 1)
+    for name in ("coords", "feats"):
+        ev = Events(coords.clone(), feats.clone(), batch, 2)
+        getattr(ev, name)[3, 1] = bad  # written in place after construction, as validate() must catch
+        with pytest.raises(ValueError, match=f"{name}: expected finite"):
+            ev.validate()
+        with torch_path(), pytest.raises(ValueError, match=f"{name}: expected finite"):
+            ev.validate()
+    assert cpu.check_values_cpu(coords, feats, torch.tensor([0, 1, 1, 0, 2])) == (True, True, True, 0, 2)
+    assert cpu.check_values_cpu(coords.long(), feats[:0], batch[:0]) == (True, True, False, 0, 0)
+
+
+def test_kernels_only_where_they_apply():
+    x = torch.ones(3, 2)
+    assert cpu.use_cpu_kernel(x, torch.zeros(3, dtype=torch.int64), torch.ones(3, dtype=torch.bool))
+    assert not cpu.use_cpu_kernel(x.half())
+    assert not cpu.use_cpu_kernel(x, x.double())  # mixed float dtypes: torch promotes
+    assert not cpu.use_cpu_kernel(x.requires_grad_())
+    with torch.no_grad():
+        assert cpu.use_cpu_kernel(x)
+    assert cpu.affine_cpu(torch.ones(2, 2), torch.tensor([0, 3]), None, torch.zeros(1, 2)) is None  # bad index
+
+
+@given(st.data(), st.integers(0, 2 ** 31 - 1), st.sampled_from([(0,), (0, 1), (0, 0)]),
+       st.sampled_from([torch.float32, torch.float64]))
+def test_collinear_split_kernel_equals_torch_path(data, seed, pt_columns, dtype):
+    ev = data.draw(events_strategy(dims=2, dtype=dtype))
+    g = torch.Generator().manual_seed(seed)
+    split, r = torch.rand(ev.num_points, generator=g) < 0.5, torch.rand(ev.num_points, generator=g, dtype=dtype)
+    got = F.collinear_split(ev.coords, ev.feats, ev.batch, split, r, pt_columns)
+    with torch_path():
+        expected = F.collinear_split(ev.coords, ev.feats, ev.batch, split, r, pt_columns)
+    assert all(same_bits(a, b) for a, b in zip(got, expected))
