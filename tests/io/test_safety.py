@@ -58,7 +58,10 @@ h5py.File.create_dataset = stall
 """
 STALL_TORCH = """
 import hashlib
-def stall(payload):  # called once the payload is in the temporary file, before its trailer
+_sha256 = hashlib.sha256
+def stall(data=b"", *args, **kwargs):  # the checkpoint's hash of its payload (a memoryview), once it is in the
+    if not isinstance(data, memoryview):  # temporary file; other hashes (numba's cache at import) pass through
+        return _sha256(data, *args, **kwargs)
     print("writing", flush=True)
     time.sleep(600)
 hashlib.sha256 = stall
