@@ -24,6 +24,7 @@ from systematics.functional.diffusion import DEFAULT_NSIGMA, axis_shares, diffus
 from systematics.functional.drift import (drift_frame, drift_time, drift_velocity, lifetime_attenuation,
                                           reconstruct_drift_coords, tpc_at)
 from systematics.functional.readout import Voxels, collect_voxels, digitise, voxel_centres
+from systematics.functional.readout_cpu import read_out_cpu
 from systematics.functional.recombination import dedx, ionisation_electrons, recombination_birks, recombination_box
 from systematics.functional.space_charge import space_charge_shift
 from systematics.parameters import NOMINAL, DriftGeometry, ReadoutConfig
@@ -94,13 +95,19 @@ def read_out(voxels: Voxels, values: dict[str, Tensor], noise_seed: Tensor | Non
     the (B,) ``values`` "dead_fraction", "noisy_fraction", "gain_spread"; section 1.8; with several
     TPCs each voxel is read by its own TPC's pixel plane, section 1.10), then the noise and the
     threshold (section 1.6), all drawn from the event's ``noise_seed`` (B,) int64 and the voxel
-    indices, so the same for an event alone or in a batch."""
+    indices, so the same for an event alone or in a batch. On CPU in two numba passes
+    (:func:`~systematics.functional.readout_cpu.read_out_cpu`, the same bits)."""
     r = readout_config
     tpc = None
     if geometry.num_tpcs > 1:  # from the voxel centres' drift coordinate alone
         a = geometry.drift_axis
         pitch = torch.as_tensor(r.pitch, dtype=torch.float64).expand(3)[a:a + 1]
         tpc = tpc_at(voxel_centres(voxels.voxel[:, a:a + 1], pitch, r.origin[a:a + 1], torch.float64)[:, 0], geometry)
+    if voxels.charge.device.type == "cpu":  # the same result in two numba passes
+        out = read_out_cpu(voxels, values, noise_seed, geometry.drift_axis, r.noise, r.noisy_channel_noise,
+                           r.threshold, tpc, geometry.num_tpcs)
+        if out is not None:
+            return out
     voxels, noise = read_channels(voxels, values, noise_seed, geometry.drift_axis, r.noise, r.noisy_channel_noise,
                                   tpc, geometry.num_tpcs)
     return digitise(voxels, r.threshold, noise, noise_seed)

@@ -9,6 +9,8 @@ sources: docs/physics.md section 1.8. Charge in electrons.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba
 import numpy as np
 import torch
@@ -18,7 +20,8 @@ from systematics.functional.noise import hash_normal, hash_uniform, pack_keys
 from systematics.functional.readout import Voxels, select_voxels
 
 __all__ = ["channel_keys", "channel_entries", "channel_runs", "dead_channels", "noisy_channels", "channel_gains",
-           "channel_response", "read_channels"]
+           "ChannelDraws", "channel_draws", "noisy_channel_rms", "channel_response",
+           "channels_thrown", "read_channels"]
 
 CHANNEL_PARAMETERS = ("dead_fraction", "noisy_fraction", "gain_spread")
 
@@ -140,6 +143,44 @@ def channel_gains(seed: Tensor, channel: Tensor, spread: Tensor, row: Tensor | N
     return torch.exp(s * hash_normal(seed, channel, row, _GAIN) - s * s / 2)
 
 
+class ChannelDraws(NamedTuple):
+    entry: Tensor | None  # (M,) int64: each voxel's row in the (C,) draws; None: one row per voxel (C = M)
+    gain: Tensor  # (C,) relative gain of the channel, in the charge's dtype
+    noisy: Tensor  # (C,) bool: the channel is noisy
+    alive: Tensor  # (C,) bool: False when the channel is dead
+
+
+def channel_draws(voxel: Tensor, seed: Tensor, drift_axis: int, dead_fraction: Tensor, noisy_fraction: Tensor,
+                  gain_spread: Tensor, dtype: torch.dtype, row: Tensor | None = None, tpc: Tensor | None = None,
+                  num_tpcs: int = 1) -> ChannelDraws:
+    """The draws of the channels that read voxels ``voxel`` (M, 3) int64: gain (as ``dtype``, the
+    charge's), noisy, alive. Arguments as :func:`channel_response`. With ``row`` the draws are
+    hashed once per distinct channel of an event (:func:`channel_entries`) and ``entry`` maps the
+    voxels to them."""
+    entry = None
+    keys = channel_keys(voxel, drift_axis, tpc, num_tpcs)
+    if row is not None and len(row):
+        first, entry = channel_entries(row, keys)
+        keys, row = keys.index_select(0, first), row.index_select(0, first)
+    if row is not None:
+        dead_fraction, noisy_fraction, gain_spread = (x.index_select(0, row)
+                                                      for x in (dead_fraction, noisy_fraction, gain_spread))
+    channel = pack_keys(keys)  # packed once for the three streams
+    gain = channel_gains(seed, channel, gain_spread, row).to(dtype)  # a random factor: float32 holds it
+    return ChannelDraws(entry, gain, noisy_channels(seed, channel, noisy_fraction, row),
+                        ~dead_channels(seed, channel, dead_fraction, row))
+
+
+def noisy_channel_rms(noise: float | Tensor, noisy_noise: float | Tensor, dtype: torch.dtype,
+                      device: torch.device) -> tuple[Tensor, Tensor]:
+    """(base, noisy): the noise RMS (electrons, 0-dim tensors of ``dtype``) of a voxel on a normal
+    channel and on a noisy one, sqrt(noise^2 + noisy_noise^2) (independent Gaussian noises add
+    in quadrature)."""
+    base = torch.as_tensor(noise, dtype=dtype, device=device)
+    extra = torch.as_tensor(noisy_noise, dtype=dtype, device=device)
+    return base, torch.sqrt(base * base + extra * extra)
+
+
 def channel_response(voxel: Tensor, charge: Tensor, seed: Tensor, drift_axis: int, dead_fraction: Tensor,
                      noisy_fraction: Tensor, gain_spread: Tensor, noise: float | Tensor,
                      noisy_noise: float | Tensor, row: Tensor | None = None, tpc: Tensor | None = None,
@@ -153,32 +194,31 @@ def channel_response(voxel: Tensor, charge: Tensor, seed: Tensor, drift_axis: in
     ``noisy_noise`` the extra RMS of a noisy channel (electrons). Returns (charge, alive, rms): the
     charge times the channel's gain, ``alive`` (M,) bool, False on a dead channel (it reads
     nothing: the caller drops those voxels), and the (M,) noise RMS of each voxel,
-    sqrt(noise^2 + noisy_noise^2) on a noisy channel (independent Gaussian noises add in
-    quadrature). All zero fractions and spread return ``charge`` unchanged, every voxel alive and
-    ``noise`` everywhere.
+    sqrt(noise^2 + noisy_noise^2) on a noisy channel (:func:`noisy_channel_rms`). All zero
+    fractions and spread return ``charge`` unchanged, every voxel alive and ``noise`` everywhere.
 
     With ``row``, the draws are hashed once per distinct channel of an event
-    (:func:`channel_entries`) and gathered to the voxels. The values do not depend on the order.
+    (:func:`channel_draws`) and gathered to the voxels. The values do not depend on the order.
     ``tpc`` (M,) and ``num_tpcs``: each voxel's TPC, whose own pixel plane reads it (:func:`channel_keys`)."""
-    entry = None
-    keys = channel_keys(voxel, drift_axis, tpc, num_tpcs)
-    if row is not None and len(row):
-        first, entry = channel_entries(row, keys)
-        keys, row = keys.index_select(0, first), row.index_select(0, first)
-    if row is not None:
-        dead_fraction, noisy_fraction, gain_spread = (x.index_select(0, row)
-                                                      for x in (dead_fraction, noisy_fraction, gain_spread))
-    channel = pack_keys(keys)  # packed once for the three streams
-    gain = channel_gains(seed, channel, gain_spread, row).to(charge.dtype)  # a random factor: float32 holds it
-    noisy = noisy_channels(seed, channel, noisy_fraction, row)
-    alive = ~dead_channels(seed, channel, dead_fraction, row)
+    entry, gain, noisy, alive = channel_draws(voxel, seed, drift_axis, dead_fraction, noisy_fraction, gain_spread,
+                                              charge.dtype, row, tpc, num_tpcs)
     if entry is not None:
         gain, noisy, alive = (x.index_select(0, entry) for x in (gain, noisy, alive))
-    q = charge * gain
-    base = torch.as_tensor(noise, dtype=charge.dtype, device=charge.device).expand_as(charge)
-    extra = torch.as_tensor(noisy_noise, dtype=charge.dtype, device=charge.device)
-    rms = torch.where(noisy, torch.sqrt(base * base + extra * extra), base)
-    return q, alive, rms
+    base, loud = noisy_channel_rms(noise, noisy_noise, charge.dtype, charge.device)
+    return charge * gain, alive, torch.where(noisy, loud, base.expand_as(charge))
+
+
+def channels_thrown(values: dict[str, Tensor], noise_seed: Tensor | None) -> bool:
+    """Whether any event of ``values`` throws a channel effect (a nonzero "dead_fraction",
+    "noisy_fraction" or "gain_spread"); then the hashes need ``noise_seed`` (ValueError naming it
+    when None). One host sync."""
+    per_event = torch.stack([values[k] for k in CHANNEL_PARAMETERS])
+    if not bool((per_event != 0).any()):
+        return False
+    if noise_seed is None:
+        raise ValueError("noise_seed: expected a (B,) int64 tensor when dead or noisy channels or a gain spread "
+                         "are thrown, got None")
+    return True
 
 
 def read_channels(voxels: Voxels, values: dict[str, Tensor], noise_seed: Tensor | None, drift_axis: int,
@@ -190,12 +230,8 @@ def read_channels(voxels: Voxels, values: dict[str, Tensor], noise_seed: Tensor 
     channels' voxels dropped (counted in ``dropped``), and the noise RMS for :func:`digitise`: a
     (V,) tensor, or ``noise`` unchanged when every channel value is 0 (then nothing is hashed).
     ``tpc`` (V,) int64 and ``num_tpcs``: each voxel's TPC (:func:`channel_keys`), None for one TPC."""
-    per_event = torch.stack([values[k] for k in CHANNEL_PARAMETERS])
-    if not bool((per_event != 0).any()):
+    if not channels_thrown(values, noise_seed):
         return voxels, noise
-    if noise_seed is None:
-        raise ValueError("noise_seed: expected a (B,) int64 tensor when dead or noisy channels or a gain spread "
-                         "are thrown, got None")
     q, alive, rms = channel_response(voxels.voxel, voxels.charge, noise_seed, drift_axis,
                                      *(values[k] for k in CHANNEL_PARAMETERS), noise, noisy_noise, voxels.batch, tpc,
                                      num_tpcs)

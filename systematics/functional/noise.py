@@ -22,7 +22,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["hash_normal", "hash_uniform", "pack_keys", "HASH_NORMAL_MAX"]
+__all__ = ["hash_normal", "hash_uniform", "pack_keys", "stream_state", "normal_from_bits", "normal_from_uniforms",
+           "ANGLE_UNIT", "HASH_NORMAL_MAX"]
 
 # The largest |deviate| hash_normal can return: u1 >= 2^-32, so sqrt(-2 ln u1) <= sqrt(64 ln 2) = 6.66.
 HASH_NORMAL_MAX: float = math.sqrt(-2.0 * math.log(2.0 ** -32))
@@ -37,6 +38,7 @@ _GOLDEN = _signed(0x9E3779B97F4A7C15)
 _M1 = _signed(0xBF58476D1CE4E5B9)
 _M2 = _signed(0x94D049BB133111EB)
 _LOW32 = (1 << 32) - 1
+ANGLE_UNIT = 2 * math.pi * 2.0 ** -32  # radians per unit of the low 32 bits in normal_from_bits
 # The same constants as uint64, for the numba kernel.
 _GOLDEN_U, _M1_U, _M2_U = (np.uint64(x % (1 << 64)) for x in (_GOLDEN, _M1, _M2))
 
@@ -87,12 +89,18 @@ def _check_digits(keys: Tensor) -> int:
     return bits
 
 
+def stream_state(seed: Tensor, stream: int, uniform: bool) -> Tensor:
+    """The SplitMix64 state of each ``seed`` (int64, any shape) for draws of ``stream`` >= 0,
+    uniform or normal: output i of a key i is mix(state + i * golden)."""
+    if isinstance(stream, bool) or not isinstance(stream, int) or stream < 0:
+        raise ValueError(f"stream: expected an integer >= 0, got {stream!r}")
+    return _mix(_mix(seed + _GOLDEN) ^ (2 * stream + uniform))
+
+
 def _hash(seed: Tensor, keys: Tensor, stream: int, uniform: bool, row: Tensor | None) -> Tensor:
     """(M,) int64 random bits: SplitMix64 output number pack_keys(keys) from the state of (seed,
     stream, uniform or normal)."""
-    if isinstance(stream, bool) or not isinstance(stream, int) or stream < 0:
-        raise ValueError(f"stream: expected an integer >= 0, got {stream!r}")
-    state = _mix(_mix(seed + _GOLDEN) ^ (2 * stream + uniform))
+    state = stream_state(seed, stream, uniform)
     return (_hash_keys_cpu if keys.device.type == "cpu" else _hash_keys_torch)(state, keys, row)
 
 
@@ -141,10 +149,22 @@ def hash_normal(seed: Tensor, keys: Tensor, row: Tensor | None = None, stream: i
     Box-Muller on the two 32-bit halves of one hash, u1 in (0, 1] and u2 in [0, 1): 32 bits
     resolve the normal to |z| <= :data:`HASH_NORMAL_MAX` = 6.66 (the Gaussian's mass beyond is
     3e-11, far below any count a batch can show)."""
-    h = _hash(seed, keys, stream, False, row)
+    return normal_from_bits(_hash(seed, keys, stream, False, row))
+
+
+def normal_from_bits(h: Tensor) -> Tensor:
+    """(M,) float64 standard normals from (M,) int64 random bits ``h`` (the Box-Muller step of
+    :func:`hash_normal`): u1 = (high 32 bits + 1) 2^-32 in (0, 1], the angle u2 = low 32 bits
+    2 pi 2^-32 in [0, 2 pi), then :func:`normal_from_uniforms`."""
     u1 = (_shr(h, 32) + 1).to(torch.float64) * 2.0 ** -32
-    u2 = (h & _LOW32).to(torch.float64) * (2 * math.pi * 2.0 ** -32)
-    return (-2.0 * u1.log()).sqrt() * torch.cos(u2)
+    u2 = (h & _LOW32).to(torch.float64) * ANGLE_UNIT
+    return normal_from_uniforms(u1, u2)
+
+
+def normal_from_uniforms(u1: Tensor, angle: Tensor) -> Tensor:
+    """Box-Muller: sqrt(-2 ln u1) cos(angle), (M,) float64 from ``u1`` in (0, 1] and ``angle`` in
+    [0, 2 pi) (radians)."""
+    return (-2.0 * u1.log()).sqrt() * torch.cos(angle)
 
 
 def hash_uniform(seed: Tensor, keys: Tensor, row: Tensor | None = None, stream: int = 0) -> Tensor:

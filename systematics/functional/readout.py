@@ -15,7 +15,7 @@ from torch import Tensor
 from augment.functional.reduce import unique_rows
 from systematics.functional.noise import HASH_NORMAL_MAX, hash_normal
 
-__all__ = ["Voxels", "collect_voxels", "digitise", "select_voxels", "voxel_centres"]
+__all__ = ["Voxels", "collect_voxels", "digitise", "check_noise_seed", "select_voxels", "voxel_centres"]
 
 
 class Voxels(NamedTuple):
@@ -47,9 +47,7 @@ def digitise(voxels: Voxels, threshold: float, noise: float | Tensor = 0.0, nois
     noisy = bool((noise_t > 0).any())
     voxel, batch, dropped = voxels.voxel, voxels.batch, voxels.dropped
     if noisy:
-        if noise_seed is None or noise_seed.shape != (B,) or noise_seed.dtype != torch.int64:
-            got = None if noise_seed is None else f"{noise_seed.dtype} {tuple(noise_seed.shape)}"
-            raise ValueError(f"noise_seed: expected a ({B},) int64 tensor when noise > 0, got {got}")
+        check_noise_seed(noise_seed, B)
         # Voxels that no noise draw can lift to the threshold are dropped before hashing (exact:
         # |hash_normal| <= HASH_NORMAL_MAX); the others get their noise.
         live = torch.nonzero(~(q + noise_t * HASH_NORMAL_MAX < threshold))[:, 0]
@@ -59,6 +57,13 @@ def digitise(voxels: Voxels, threshold: float, noise: float | Tensor = 0.0, nois
     keep = torch.nonzero(q >= threshold)[:, 0]
     voxel, batch, dropped = select_voxels(voxel, batch, dropped, keep)
     return Voxels(voxel, q.index_select(0, keep), batch, dropped)
+
+
+def check_noise_seed(noise_seed: Tensor | None, num_events: int) -> None:
+    """ValueError naming ``noise_seed`` unless it is a (num_events,) int64 tensor (needed when noise > 0)."""
+    if noise_seed is None or noise_seed.shape != (num_events,) or noise_seed.dtype != torch.int64:
+        got = None if noise_seed is None else f"{noise_seed.dtype} {tuple(noise_seed.shape)}"
+        raise ValueError(f"noise_seed: expected a ({num_events},) int64 tensor when noise > 0, got {got}")
 
 
 def select_voxels(voxel: Tensor, batch: Tensor, dropped: Tensor, rows: Tensor) -> tuple[Tensor, Tensor, Tensor]:

@@ -1,0 +1,148 @@
+"""CPU kernel of the readout (:func:`systematics.functional.chain.read_out`): the channels, the
+noise and the threshold of the collected voxels in two numba passes (docs/physics.md sections 1.6
+and 1.8).
+
+The torch path (:func:`~systematics.functional.channels.read_channels` then
+:func:`~systematics.functional.readout.digitise`) gathers the channel draws to every voxel, selects
+the voxels of live channels, then those that noise could lift over the threshold, hashes their
+noise and selects the survivors: about twenty passes over (V,) tensors. Here one pass gathers the
+draws, applies the gain, drops dead channels and voxels that no noise draw can lift, and hashes the
+noise bits of the others; a second keeps those over the threshold. The result is the torch path's,
+bit for bit (tested): the per-channel draws (:func:`~systematics.functional.channels.channel_draws`)
+and the Box-Muller step (:func:`~systematics.functional.noise.normal_from_uniforms`) stay in torch, the
+kernels do the same float operations in the same dtype (charge in electrons).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import torch
+from torch import Tensor
+
+from systematics.functional.channels import CHANNEL_PARAMETERS, channel_draws, channels_thrown, noisy_channel_rms
+from systematics.functional.noise import (_GOLDEN_U, _M1_U, _M2_U, ANGLE_UNIT, HASH_NORMAL_MAX, normal_from_uniforms,
+                                         stream_state)
+from systematics.functional.readout import Voxels, check_noise_seed
+
+__all__ = ["read_out_cpu"]
+
+_VOXEL_BITS = 21  # pack_keys's digit width for the three voxel indices (64 // 3)
+
+
+def read_out_cpu(voxels: Voxels, values: dict[str, Tensor], noise_seed: Tensor | None, drift_axis: int,
+                 noise: float, noisy_noise: float, threshold: float, tpc: Tensor | None = None,
+                 num_tpcs: int = 1) -> Voxels | None:
+    """Collected voxels (CPU tensors) -> read-out voxels: the channels (``values`` (B,)
+    "dead_fraction", "noisy_fraction", "gain_spread"), the noise RMS ``noise`` (electrons; a noisy
+    channel adds ``noisy_noise`` in quadrature) and the ``threshold`` (electrons), all hashed from
+    the event's ``noise_seed`` (B,) int64, as ``digitise(*read_channels(...), ...)``. ``tpc`` and
+    ``num_tpcs`` as in :func:`~systematics.functional.channels.channel_keys`. None where this kernel
+    does not apply (a charge dtype other than float32/64, a voxel index past pack_keys's range): the
+    caller takes the torch path, which also raises its errors."""
+    q = voxels.charge
+    if q.dtype not in (torch.float32, torch.float64):
+        return None
+    B, V = len(voxels.dropped), len(q)
+    base, loud = noisy_channel_rms(noise, noisy_noise, q.dtype, q.device)
+    thrown = channels_thrown(values, noise_seed)
+    if thrown:
+        draws = channel_draws(voxels.voxel, noise_seed, drift_axis, *(values[k] for k in CHANNEL_PARAMETERS),
+                              q.dtype, voxels.batch, tpc, num_tpcs)
+        entry = torch.arange(V) if draws.entry is None else draws.entry
+        gain, noisy, alive = draws.gain, draws.noisy, draws.alive
+    else:
+        entry, gain, noisy, alive = (torch.empty(0, dtype=t) for t in (torch.int64, q.dtype, torch.bool, torch.bool))
+    noise_on = bool(base > 0) or (thrown and bool(loud > 0) and bool(noisy.any()))
+    if noise_on:
+        check_noise_seed(noise_seed, B)
+        state = stream_state(noise_seed, 0, False)
+    else:
+        state = torch.zeros(B, dtype=torch.int64)
+    voxel, charge, rms = (torch.empty(V, 3, dtype=torch.int64), torch.empty(V, dtype=q.dtype),
+                          torch.empty(V, dtype=q.dtype))
+    batch = torch.empty(V, dtype=torch.int64)
+    u1, angle = (torch.empty(V if noise_on else 0, dtype=torch.float64) for _ in range(2))
+    dropped = voxels.dropped.clone()
+    scalar = q.numpy().dtype.type
+    L = _channels_and_noise_bits(
+        voxels.charge.numpy(), voxels.voxel.contiguous().numpy(), voxels.batch.contiguous().numpy(), entry.numpy(),
+        gain.numpy(), noisy.numpy(), alive.numpy(), thrown, scalar(base.item()), scalar(loud.item()),
+        scalar(HASH_NORMAL_MAX), scalar(threshold), noise_on, state.numpy().view(np.uint64), voxel.numpy(),
+        charge.numpy(), rms.numpy(), batch.numpy(), u1.numpy(), angle.numpy(), dropped.numpy())
+    if L < 0:
+        return None
+    if not noise_on:
+        return Voxels(voxel[:L], charge[:L], batch[:L], dropped)
+    charge = charge[:L] + rms[:L] * normal_from_uniforms(u1[:L], angle[:L]).to(q.dtype)  # the torch path's ops
+    K = _threshold(charge.numpy(), scalar(threshold), voxel.numpy(), batch.numpy(), dropped.numpy())
+    return Voxels(voxel[:K], charge[:K], batch[:K], dropped)
+
+
+@numba.njit(cache=True)
+def _channels_and_noise_bits(charge, voxel, batch, entry, gain, noisy, alive, thrown, base, loud, bound, threshold,
+                             noise_on, state, out_voxel, out_charge, out_rms, out_batch, out_u1, out_angle, dropped):
+    """The first pass of :func:`read_out_cpu`: per voxel, its channel's draws (``entry`` into
+    ``gain``, ``noisy``, ``alive`` when ``thrown``), the voxel dropped on a dead channel or when
+    charge + rms ``bound`` < threshold (with ``noise_on``; else when charge < threshold), the
+    others compacted into the outputs with the uniforms of their noise (the 64 bits h of SplitMix64
+    from the event's ``state`` and the packed voxel index, as noise._hash_keys, split into u1 and
+    the angle as in noise.normal_from_bits: exact conversions, one rounded product). Returns
+    their number, -1 when a voxel index
+    lies outside pack_keys's range."""
+    golden, m1, m2 = _GOLDEN_U, _M1_U, _M2_U
+    radix = np.uint64(1 << _VOXEL_BITS)
+    half = 1 << (_VOXEL_BITS - 1)
+    L = 0
+    for v in range(charge.shape[0]):
+        b = batch[v]
+        q = charge[v]
+        rms = base
+        if thrown:
+            e = entry[v]
+            if not alive[e]:
+                dropped[b] += 1
+                continue
+            q = q * gain[e]
+            if noisy[e]:
+                rms = loud
+        if noise_on:
+            if q + rms * bound < threshold:
+                dropped[b] += 1
+                continue
+            x0, x1, x2 = voxel[v, 0], voxel[v, 1], voxel[v, 2]
+            if min(x0, x1, x2) < -half or max(x0, x1, x2) >= half:
+                return -1
+            packed = (np.uint64(x0) * radix + np.uint64(x1)) * radix + np.uint64(x2)
+            z = state[b] + packed * golden
+            z = (z ^ (z >> np.uint64(30))) * m1
+            z = (z ^ (z >> np.uint64(27))) * m2
+            z = z ^ (z >> np.uint64(31))
+            out_u1[L] = np.float64((z >> np.uint64(32)) + np.uint64(1)) * 2.0 ** -32
+            out_angle[L] = np.float64(z & np.uint64(0xFFFFFFFF)) * ANGLE_UNIT
+        elif not q >= threshold:
+            dropped[b] += 1
+            continue
+        out_voxel[L, 0], out_voxel[L, 1], out_voxel[L, 2] = voxel[v, 0], voxel[v, 1], voxel[v, 2]
+        out_charge[L] = q
+        out_rms[L] = rms
+        out_batch[L] = b
+        L += 1
+    return L
+
+
+@numba.njit(cache=True)
+def _threshold(charge, threshold, voxel, batch, dropped):
+    """The second pass of :func:`read_out_cpu`: keep the rows whose (noisy) ``charge`` >= threshold,
+    compacted in place in ``charge``, ``voxel`` and ``batch``, the others counted per event into
+    ``dropped``; returns their number."""
+    K = 0
+    for v in range(charge.shape[0]):
+        if charge[v] >= threshold:
+            charge[K] = charge[v]
+            voxel[K, 0], voxel[K, 1], voxel[K, 2] = voxel[v, 0], voxel[v, 1], voxel[v, 2]
+            batch[K] = batch[v]
+            K += 1
+        else:
+            dropped[batch[v]] += 1
+    return K
