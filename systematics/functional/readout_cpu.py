@@ -7,7 +7,7 @@ The torch path (:func:`~systematics.functional.channels.read_channels` then
 the voxels of live channels, then those that noise could lift over the threshold, hashes their
 noise and selects the survivors: about twenty passes over (V,) tensors. Here one pass gathers the
 draws, applies the gain, drops dead channels and voxels that no noise draw can lift, and hashes the
-noise bits of the others; a second keeps those over the threshold. The result is the torch path's,
+noise uniforms of the others; a second keeps those over the threshold. The result is the torch path's,
 bit for bit (tested): the per-channel draws (:func:`~systematics.functional.channels.channel_draws`)
 and the Box-Muller step (:func:`~systematics.functional.noise.normal_from_uniforms`) stay in torch, the
 kernels do the same float operations in the same dtype (charge in electrons).
@@ -88,8 +88,7 @@ def _channels_and_noise_bits(charge, voxel, batch, entry, gain, noisy, alive, th
     others compacted into the outputs with the uniforms of their noise (the 64 bits h of SplitMix64
     from the event's ``state`` and the packed voxel index, as noise._hash_keys, split into u1 and
     the angle as in noise.normal_from_bits: exact conversions, one rounded product). Returns
-    their number, -1 when a voxel index
-    lies outside pack_keys's range."""
+    their number, -1 when a voxel index lies outside pack_keys's range."""
     golden, m1, m2 = _GOLDEN_U, _M1_U, _M2_U
     radix = np.uint64(1 << _VOXEL_BITS)
     half = 1 << (_VOXEL_BITS - 1)
