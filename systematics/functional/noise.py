@@ -161,9 +161,12 @@ def normal_from_bits(h: Tensor) -> Tensor:
     return normal_from_uniforms(u1, u2)
 
 
-def normal_from_uniforms(u1: Tensor, angle: Tensor) -> Tensor:
+def normal_from_uniforms(u1: Tensor, angle: Tensor, inplace: bool = False) -> Tensor:
     """Box-Muller: sqrt(-2 ln u1) cos(angle), (M,) float64 from ``u1`` in (0, 1] and ``angle`` in
-    [0, 2 pi) (radians)."""
+    [0, 2 pi) (radians). ``inplace``: computed in ``u1``'s memory (``angle`` overwritten), the same
+    values without temporaries."""
+    if inplace:
+        return u1.log_().mul_(-2.0).sqrt_().mul_(angle.cos_())
     return (-2.0 * u1.log()).sqrt() * torch.cos(angle)
 
 

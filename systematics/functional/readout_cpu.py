@@ -59,33 +59,35 @@ def read_out_cpu(voxels: Voxels, values: dict[str, Tensor], noise_seed: Tensor |
         state = stream_state(noise_seed, 0, False)
     else:
         state = torch.zeros(B, dtype=torch.int64)
-    voxel, charge, rms = (torch.empty(V, 3, dtype=torch.int64), torch.empty(V, dtype=q.dtype),
-                          torch.empty(V, dtype=q.dtype))
-    batch = torch.empty(V, dtype=torch.int64)
-    u1, angle = (torch.empty(V if noise_on else 0, dtype=torch.float64) for _ in range(2))
+    # Rows of the voxels kept, not their copies: the outputs are gathered once at the end.
+    rows, charge = torch.empty(V, dtype=torch.int64), torch.empty(V, dtype=q.dtype)
+    rms, u1, angle = (torch.empty(V if noise_on else 0, dtype=t) for t in (q.dtype, torch.float64, torch.float64))
     dropped = voxels.dropped.clone()
     scalar = q.numpy().dtype.type
+    batch = voxels.batch.contiguous().numpy()
     L = _channels_and_noise_bits(
-        voxels.charge.numpy(), voxels.voxel.contiguous().numpy(), voxels.batch.contiguous().numpy(), entry.numpy(),
-        gain.numpy(), noisy.numpy(), alive.numpy(), thrown, scalar(base.item()), scalar(loud.item()),
-        scalar(HASH_NORMAL_MAX), scalar(threshold), noise_on, state.numpy().view(np.uint64), voxel.numpy(),
-        charge.numpy(), rms.numpy(), batch.numpy(), u1.numpy(), angle.numpy(), dropped.numpy())
+        q.numpy(), voxels.voxel.contiguous().numpy(), batch, entry.numpy(), gain.numpy(), noisy.numpy(),
+        alive.numpy(), thrown, scalar(base.item()), scalar(loud.item()), scalar(HASH_NORMAL_MAX), scalar(threshold),
+        noise_on, state.numpy().view(np.uint64), rows.numpy(), charge.numpy(), rms.numpy(), u1.numpy(),
+        angle.numpy(), dropped.numpy())
     if L < 0:
         return None
-    if not noise_on:
-        return Voxels(voxel[:L], charge[:L], batch[:L], dropped)
-    charge = charge[:L] + rms[:L] * normal_from_uniforms(u1[:L], angle[:L]).to(q.dtype)  # the torch path's ops
-    K = _threshold(charge.numpy(), scalar(threshold), voxel.numpy(), batch.numpy(), dropped.numpy())
-    return Voxels(voxel[:K], charge[:K], batch[:K], dropped)
+    K = L
+    if noise_on:  # the torch path's float operations, in place on this function's buffers
+        z = normal_from_uniforms(u1[:L], angle[:L], inplace=True).to(q.dtype)
+        charge[:L].add_(rms[:L].mul_(z))
+        K = _threshold(charge.numpy()[:L], scalar(threshold), rows.numpy(), batch, dropped.numpy())
+    rows = rows[:K]
+    return Voxels(voxels.voxel.index_select(0, rows), charge[:K], voxels.batch.index_select(0, rows), dropped)
 
 
 @numba.njit(cache=True)
 def _channels_and_noise_bits(charge, voxel, batch, entry, gain, noisy, alive, thrown, base, loud, bound, threshold,
-                             noise_on, state, out_voxel, out_charge, out_rms, out_batch, out_u1, out_angle, dropped):
+                             noise_on, state, out_rows, out_charge, out_rms, out_u1, out_angle, dropped):
     """The first pass of :func:`read_out_cpu`: per voxel, its channel's draws (``entry`` into
     ``gain``, ``noisy``, ``alive`` when ``thrown``), the voxel dropped on a dead channel or when
     charge + rms ``bound`` < threshold (with ``noise_on``; else when charge < threshold), the
-    others compacted into the outputs with the uniforms of their noise (the 64 bits h of SplitMix64
+    others' rows and charges compacted into the outputs with their RMS and the uniforms of their noise (the 64 bits h of SplitMix64
     from the event's ``state`` and the packed voxel index, as noise._hash_keys, split into u1 and
     the angle as in noise.normal_from_bits: exact conversions, one rounded product). Returns
     their number, -1 when a voxel index lies outside pack_keys's range."""
@@ -122,26 +124,25 @@ def _channels_and_noise_bits(charge, voxel, batch, entry, gain, noisy, alive, th
         elif not q >= threshold:
             dropped[b] += 1
             continue
-        out_voxel[L, 0], out_voxel[L, 1], out_voxel[L, 2] = voxel[v, 0], voxel[v, 1], voxel[v, 2]
+        out_rows[L] = v
         out_charge[L] = q
-        out_rms[L] = rms
-        out_batch[L] = b
+        if noise_on:
+            out_rms[L] = rms
         L += 1
     return L
 
 
 @numba.njit(cache=True)
-def _threshold(charge, threshold, voxel, batch, dropped):
-    """The second pass of :func:`read_out_cpu`: keep the rows whose (noisy) ``charge`` >= threshold,
-    compacted in place in ``charge``, ``voxel`` and ``batch``, the others counted per event into
-    ``dropped``; returns their number."""
+def _threshold(charge, threshold, rows, batch, dropped):
+    """The second pass of :func:`read_out_cpu`: keep the entries whose (noisy) ``charge`` >=
+    threshold, compacted in place in ``charge`` and ``rows``, the others counted per event
+    (``batch`` of their row) into ``dropped``; returns their number."""
     K = 0
-    for v in range(charge.shape[0]):
-        if charge[v] >= threshold:
-            charge[K] = charge[v]
-            voxel[K, 0], voxel[K, 1], voxel[K, 2] = voxel[v, 0], voxel[v, 1], voxel[v, 2]
-            batch[K] = batch[v]
+    for t in range(charge.shape[0]):
+        if charge[t] >= threshold:
+            charge[K] = charge[t]
+            rows[K] = rows[t]
             K += 1
         else:
-            dropped[batch[v]] += 1
+            dropped[batch[rows[t]]] += 1
     return K

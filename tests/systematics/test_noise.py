@@ -8,7 +8,8 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from systematics.functional.noise import HASH_NORMAL_MAX, hash_normal, hash_uniform, pack_keys
+from systematics.functional.noise import (ANGLE_UNIT, HASH_NORMAL_MAX, hash_normal, hash_uniform, normal_from_bits,
+                                         normal_from_uniforms, pack_keys)
 
 N = 200_000
 # Tolerances: 5 standard errors of the statistic for N independent draws.
@@ -118,3 +119,13 @@ def test_cpu_hash_kernel_equals_the_torch_path(columns, gather):
     row = torch.randint(0, 7, (500,), generator=g) if gather else None
     state = _mix(torch.randint(-(1 << 62), 1 << 62, (7 if gather else 500,), generator=g))
     assert torch.equal(_hash_keys_cpu(state, keys, row), _hash_keys_torch(state, keys, row))
+
+
+def test_box_muller_in_place_gives_the_same_bits():
+    g = torch.Generator().manual_seed(4)
+    h = torch.randint(-2**63, 2**63 - 1, (10001,), generator=g)
+    u1 = ((h >> 32) & 0xFFFFFFFF).add(1).double() * 2.0 ** -32
+    angle = (h & 0xFFFFFFFF).double() * ANGLE_UNIT
+    expected = normal_from_bits(h)
+    assert torch.equal(normal_from_uniforms(u1.clone(), angle.clone()), expected)
+    assert torch.equal(normal_from_uniforms(u1, angle, inplace=True), expected)
