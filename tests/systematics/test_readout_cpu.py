@@ -1,6 +1,8 @@
 """The CPU readout kernel (systematics.functional.readout_cpu) against the torch path
 (read_channels then digitise): the same voxels, charges, events and drop counts, bit for bit."""
 
+from unittest import mock
+
 import pytest
 import torch
 from hypothesis import given
@@ -87,3 +89,20 @@ def test_readout_kernel_names_a_missing_seed():
         read_out_cpu(voxels, _values(7, 2, False), None, 2, 800.0, 0.0, 5000.0)
     with pytest.raises(ValueError, match="noise_seed"):
         read_out_cpu(voxels, _values(7, 2, True), None, 2, 0.0, 0.0, 5000.0)
+
+
+def test_response_with_the_kernel_equals_the_response_with_the_torch_readout():
+    """The whole response (every channel parameter thrown, noise, threshold) is the same with the
+    CPU readout kernel as with the torch readout, bit for bit."""
+    from augment import DetectorThrow, DetectorResponse
+    from augment.testing import assert_events_equal
+    from systematics.functional import chain
+    from tests.systematics.deposits import track
+
+    thrown = DetectorThrow()(track(), 5)
+    response = DetectorResponse()
+    kernel = response(thrown, 11)
+    with mock.patch.object(chain, "read_out_cpu", lambda *args, **kwargs: None):
+        reference = response(thrown, 11)
+    assert kernel.num_points > 0
+    assert_events_equal(kernel, reference)
