@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["hash_normal", "hash_uniform", "pack_keys", "stream_state", "normal_from_bits", "normal_from_uniforms",
+__all__ = ["hash_normal", "hash_uniform", "pack_keys", "stream_state", "splitmix_output", "normal_from_bits", "normal_from_uniforms",
            "ANGLE_UNIT", "HASH_NORMAL_MAX"]
 
 # The largest |deviate| hash_normal can return: u1 >= 2^-32, so sqrt(-2 ln u1) <= sqrt(64 ln 2) = 6.66.
@@ -127,16 +127,22 @@ def _hash_keys_cpu(state: Tensor, keys: Tensor, row: Tensor | None) -> Tensor:
 def _hash_keys(state, row, gather, keys, bits, out):
     """The loop of :func:`_hash_keys_cpu` in uint64 (wrap-around arithmetic, logical shifts: the
     bits of torch's int64 operations)."""
-    golden, m1, m2 = _GOLDEN_U, _M1_U, _M2_U
     radix = np.uint64(1 << bits) if bits < 64 else np.uint64(0)
     for i in range(keys.shape[0]):
         packed = keys[i, 0]
         for j in range(1, keys.shape[1]):
             packed = packed * radix + keys[i, j]
-        z = state[row[i] if gather else i] + packed * golden
-        z = (z ^ (z >> np.uint64(30))) * m1
-        z = (z ^ (z >> np.uint64(27))) * m2
-        out[i] = z ^ (z >> np.uint64(31))
+        out[i] = splitmix_output(state[row[i] if gather else i], packed)
+
+
+@numba.njit(cache=True)
+def splitmix_output(state, packed):
+    """mix(state + packed * golden) on uint64 scalars (wrap-around arithmetic, logical shifts): the
+    SplitMix64 output of a packed key, for numba kernels (the bits of :func:`_mix` in torch)."""
+    z = state + packed * _GOLDEN_U
+    z = (z ^ (z >> np.uint64(30))) * _M1_U
+    z = (z ^ (z >> np.uint64(27))) * _M2_U
+    return z ^ (z >> np.uint64(31))
 
 
 def hash_normal(seed: Tensor, keys: Tensor, row: Tensor | None = None, stream: int = 0) -> Tensor:

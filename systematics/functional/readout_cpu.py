@@ -21,13 +21,13 @@ import torch
 from torch import Tensor
 
 from systematics.functional.channels import CHANNEL_PARAMETERS, channel_draws, channels_thrown, noisy_channel_rms
-from systematics.functional.noise import (_GOLDEN_U, _M1_U, _M2_U, ANGLE_UNIT, HASH_NORMAL_MAX, normal_from_uniforms,
+from systematics.functional.noise import (ANGLE_UNIT, HASH_NORMAL_MAX, normal_from_uniforms, splitmix_output,
                                          stream_state)
 from systematics.functional.readout import Voxels, check_noise_seed
 
 __all__ = ["read_out_cpu"]
 
-_VOXEL_BITS = 21  # pack_keys's digit width for the three voxel indices (64 // 3)
+_VOXEL_BITS = 64 // 3  # pack_keys's digit width for the three voxel indices
 
 
 def read_out_cpu(voxels: Voxels, values: dict[str, Tensor], noise_seed: Tensor | None, drift_axis: int,
@@ -87,11 +87,11 @@ def _channels_and_noise_bits(charge, voxel, batch, entry, gain, noisy, alive, th
     """The first pass of :func:`read_out_cpu`: per voxel, its channel's draws (``entry`` into
     ``gain``, ``noisy``, ``alive`` when ``thrown``), the voxel dropped on a dead channel or when
     charge + rms ``bound`` < threshold (with ``noise_on``; else when charge < threshold), the
-    others' rows and charges compacted into the outputs with their RMS and the uniforms of their noise (the 64 bits h of SplitMix64
-    from the event's ``state`` and the packed voxel index, as noise._hash_keys, split into u1 and
-    the angle as in noise.normal_from_bits: exact conversions, one rounded product). Returns
+    others' rows and charges compacted into the outputs with their RMS and the uniforms of their
+    noise (the 64 bits of ``splitmix_output`` of the event's ``state`` and the packed voxel index,
+    as noise._hash_keys, split into u1 and the angle as in noise.normal_from_bits: exact
+    conversions, one rounded product). Returns
     their number, -1 when a voxel index lies outside pack_keys's range."""
-    golden, m1, m2 = _GOLDEN_U, _M1_U, _M2_U
     radix = np.uint64(1 << _VOXEL_BITS)
     half = 1 << (_VOXEL_BITS - 1)
     L = 0
@@ -114,11 +114,7 @@ def _channels_and_noise_bits(charge, voxel, batch, entry, gain, noisy, alive, th
             x0, x1, x2 = voxel[v, 0], voxel[v, 1], voxel[v, 2]
             if min(x0, x1, x2) < -half or max(x0, x1, x2) >= half:
                 return -1
-            packed = (np.uint64(x0) * radix + np.uint64(x1)) * radix + np.uint64(x2)
-            z = state[b] + packed * golden
-            z = (z ^ (z >> np.uint64(30))) * m1
-            z = (z ^ (z >> np.uint64(27))) * m2
-            z = z ^ (z >> np.uint64(31))
+            z = splitmix_output(state[b], (np.uint64(x0) * radix + np.uint64(x1)) * radix + np.uint64(x2))
             out_u1[L] = np.float64((z >> np.uint64(32)) + np.uint64(1)) * 2.0 ** -32
             out_angle[L] = np.float64(z & np.uint64(0xFFFFFFFF)) * ANGLE_UNIT
         elif not q >= threshold:
