@@ -7,7 +7,10 @@ of 100 steps of 0.3 cm (10 tracks: 1000 deposits), MIP-like dE with an exponenti
 the default drift volume (z in [0, 50.4] cm). Every parameter is thrown per event
 (``Compose([DetectorThrow(), DetectorResponse()])``). For each size in ``--tracks`` prints the
 median wall time of ``--repeats`` runs and the ratios loop / batched and sampled / batched, and
-the peak memory of the batched response over the bytes of its input (coords, feats, batch).
+the peak memory of the batched response over the bytes of its input (coords, feats, batch). On
+CPU a second table times the readout stage alone (channels, noise, threshold of the collected
+voxels): ``F.read_out`` (its numba kernel) against the torch path (``read_channels`` then
+``digitise``, the path of other devices), interleaved in the same run.
 Targets (issue 9): loop / batched >= 10 and sampled / batched >= 5 at 1000 deposits per event,
 peak / input <= 10.
 
@@ -21,12 +24,14 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import Callable
 
 import torch
 
 from augment import Compose, DetectorResponse, DetectorThrow, Events
 from bench.timing import median_times, peak_bytes
 from systematics import functional as F
+from systematics.functional.channels import read_channels
 
 SAMPLED_K = 8  # the former response's diffusion copies per deposit
 
@@ -55,6 +60,27 @@ def sampled_response(response: DetectorResponse, events: Events, generator: torc
                                offsets=offsets)
 
 
+def torch_readout(voxels: F.Voxels, values: dict[str, torch.Tensor], seed: torch.Tensor,
+                  response: DetectorResponse) -> F.Voxels:
+    """The readout's torch path (read_channels then digitise), the baseline of the CPU kernel; one TPC."""
+    r = response.readout
+    voxels, noise = read_channels(voxels, values, seed, response.geometry.drift_axis, r.noise, r.noisy_channel_noise)
+    return F.digitise(voxels, r.threshold, noise, seed)
+
+
+def readout_times(response: DetectorResponse, events: Events, repeats: int,
+                  clock: Callable[[], float]) -> dict[str, float]:
+    """Median times of the readout stage of ``events`` (thrown): the CPU kernel and the torch path."""
+    values = response.values(events)
+    seed = response.sample(events, torch.Generator().manual_seed(0))["noise_seed"]
+    collected = F.collect_charge(events.coords, events.feats, events.batch, events.num_events, values,
+                                 response.params.recombination, response.geometry, response.readout)
+    return median_times({
+        "kernel": lambda: F.read_out(collected, values, seed, response.geometry, response.readout),
+        "torch": lambda: torch_readout(collected, values, seed, response),
+    }, repeats, warmup=1, device=events.device, clock=clock)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=256)
@@ -75,8 +101,11 @@ def main() -> None:
           f"{'CPU' if args.cpu_time else 'wall'} time\n")
     print("| deposits/event | batched (s) | per-event loop (s) | sampled k=8 (s) | loop / batched "
           "| sampled / batched | peak memory / input |\n|---|---|---|---|---|---|---|")
+    clock = time.process_time if args.cpu_time else time.perf_counter
+    thrown = {}
     for tracks in args.tracks:
         events = throw(synthetic_events(args.events, tracks).to(device), 0)  # thrown attrs, then timed response
+        thrown[tracks] = events
         singles = [events.index_select_events(torch.tensor([i], device=device)) for i in range(events.num_events)]
 
         def loop():
@@ -88,12 +117,19 @@ def main() -> None:
             "batched": lambda: response(events, torch.Generator(device).manual_seed(0)),
             "loop": loop,
             "sampled": lambda: sampled_response(response, events, torch.Generator(device).manual_seed(0)),
-        }, args.repeats, warmup=1, device=device, clock=time.process_time if args.cpu_time else time.perf_counter)
+        }, args.repeats, warmup=1, device=device, clock=clock)
         size = sum(t.numel() * t.element_size() for t in (events.coords, events.feats, events.batch))
         memory = peak_bytes(lambda: response(events, torch.Generator(device).manual_seed(0)), device) / size
         b = times["batched"]
         print(f"| {events.num_points // events.num_events} | {b:.4f} | {times['loop']:.4f} | {times['sampled']:.4f} | "
               f"{times['loop'] / b:.1f} | {times['sampled'] / b:.1f} | {memory:.1f} |")
+    if device.type != "cpu":
+        return
+    print("\n| deposits/event | readout kernel (s) | readout torch path (s) | torch path / kernel |\n|---|---|---|---|")
+    for tracks, events in thrown.items():
+        t = readout_times(response, events, args.repeats, clock)
+        print(f"| {events.num_points // events.num_events} | {t['kernel']:.4f} | {t['torch']:.4f} | "
+              f"{t['torch'] / t['kernel']:.2f} |")
 
 
 if __name__ == "__main__":
