@@ -35,9 +35,9 @@ class VoxelDrop(Transform):
         # drawn for a fixed drop too, so that the stream does not depend on whether drop is a range
         drop = uniform((events.num_events,), low, high, generator, device, torch.float32)
         key = uniform((events.num_points,), 0.0, 1.0, generator, device, torch.float32)
-        # a fixed drop is compared as a number (in float32, as the drawn values), not gathered to points
-        keep = key >= (low if low == high else F.to_points(drop, events.batch))
-        return {"point_keep": F.keep_one_per_event(keep, events.batch, key, events.num_events)}
+        # a fixed drop is compared in float32, as the drawn values (and as torch compares with a number)
+        thresholds = drop if low != high else torch.full_like(drop, low)
+        return {"point_keep": F.keep_at_least(key, thresholds, events.batch, events.num_events)}
 
     def transform(self, events: Events, params: dict[str, Tensor]) -> Events:
         keep = check_param(params, "point_keep", (events.num_points,), events)

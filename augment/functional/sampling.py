@@ -5,10 +5,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from augment.functional.cpu import select_points_cpu, use_cpu_kernel
+from augment.functional.cpu import keep_at_least_cpu, select_points_cpu, use_cpu_kernel
 from augment.functional.reduce import event_offsets, gather_rows, to_points
 
-__all__ = ["select_points", "keep_one_per_event", "restore_emptied"]
+__all__ = ["select_points", "keep_at_least", "keep_one_per_event", "restore_emptied"]
 
 
 def select_points(coords: Tensor, feats: Tensor, batch: Tensor, keep: Tensor) -> tuple[Tensor, Tensor, Tensor]:
@@ -52,6 +52,17 @@ def keep_one_per_event(keep: Tensor, batch: Tensor, key: Tensor, num_events: int
     first = torch.full((num_events,), n, dtype=torch.int64, device=key.device).scatter_reduce(
         0, batch, candidate, "amin")
     return keep | (emptied & (index == to_points(first, batch)))
+
+
+def keep_at_least(key: Tensor, thresholds: Tensor, batch: Tensor, num_events: int) -> Tensor:
+    """(N,) bool: the points whose ``key`` (N,) is at least their event's threshold (``thresholds``
+    (B,), the key's dtype), plus, in each non-empty event where none is, the point with the highest
+    key (:func:`keep_one_per_event`). On the CPU the comparison and the per-event counts are one
+    numba pass (:func:`~augment.functional.cpu.keep_at_least_cpu`), the rare refill as here."""
+    if use_cpu_kernel(key, thresholds, batch):
+        keep, refill = keep_at_least_cpu(key, thresholds, batch)
+        return keep_one_per_event(keep, batch, key, num_events) if refill else keep
+    return keep_one_per_event(key >= to_points(thresholds, batch), batch, key, num_events)
 
 
 def restore_emptied(keep: Tensor, batch: Tensor, num_events: int) -> Tensor:

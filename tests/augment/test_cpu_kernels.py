@@ -15,6 +15,7 @@ from augment.functional import cpu
 from tests.strategies import events_strategy
 
 _CALLERS = ("augment.functional.geometric", "augment.functional.sampling", "augment.functional.energy",
+            "augment.functional.reduce",
             "augment.functional.jets", "augment._events")
 
 
@@ -101,3 +102,62 @@ def test_collinear_split_kernel_equals_torch_path(data, seed, pt_columns, dtype)
     with torch_path():
         expected = F.collinear_split(ev.coords, ev.feats, ev.batch, split, r, pt_columns)
     assert all(same_bits(a, b) for a, b in zip(got, expected))
+
+
+@given(st.integers(0, 40), st.integers(1, 5), st.integers(1, 4), st.booleans(),
+       st.sampled_from([torch.float32, torch.float64]), st.integers(0, 2 ** 31 - 1))
+def test_affine_kernel_any_dimension_equals_torch_path(points, dims, num_events, translation, dtype, seed):
+    """The kernel is compiled per D (loops unrolled): every D, not only the 2 and 3 of the transforms."""
+    g = torch.Generator().manual_seed(seed)
+    coords = torch.randn(points, dims, generator=g, dtype=dtype) * 10
+    batch = torch.randint(0, num_events, (points,), generator=g).sort().values
+    matrices = None if translation else torch.randn(num_events, dims, dims, generator=g, dtype=dtype)
+    offsets = torch.randn(num_events, dims, generator=g, dtype=dtype)
+    got = F.affine(coords, batch, matrices, offsets)
+    with torch_path():
+        expected = F.affine(coords, batch, matrices, offsets)
+    assert same_bits(got, expected)
+
+
+@given(st.integers(0, 40), st.integers(1, 4), st.integers(0, 3), st.integers(0, 2 ** 31 - 1))
+def test_select_points_kernel_any_row_length_equals_torch_path(points, dims, columns, seed):
+    g = torch.Generator().manual_seed(seed)
+    coords, feats = torch.randn(points, dims, generator=g), torch.randn(points, columns, generator=g).double()
+    batch = torch.randint(0, 3, (points,), generator=g).sort().values
+    keep = torch.rand(points, generator=g) < 0.5
+    got = F.select_points(coords, feats.float(), batch, keep)
+    with torch_path():
+        expected = F.select_points(coords, feats.float(), batch, keep)
+    assert all(same_bits(a, b) for a, b in zip(got, expected))
+
+
+@given(st.lists(st.integers(0, 30), min_size=1, max_size=6), st.sampled_from([(), (1,), (3,), (2, 2)]),
+       st.sampled_from([torch.float32, torch.float64]), st.integers(0, 2 ** 31 - 1))
+def test_segment_sum_kernel_equals_segment_reduce(counts, inner, dtype, seed):
+    """Every entry summed row after row from 0, as segment_reduce: the same bits (empty events give 0)."""
+    g = torch.Generator().manual_seed(seed)
+    lengths = torch.tensor(counts)
+    values = torch.randn(int(lengths.sum()), *inner, generator=g, dtype=dtype) * 1e3
+    values[::3] = values[::3] * 1e-6  # magnitudes apart: the order of the sum shows in the bits
+    offsets = torch.cat([torch.zeros(1, dtype=torch.int64), lengths.cumsum(0)])
+    got = cpu.segment_sum_cpu(values, offsets)
+    if values.numel():
+        assert same_bits(got, torch.segment_reduce(values, "sum", lengths=lengths, axis=0))
+    batch = torch.repeat_interleave(torch.arange(len(counts)), lengths)
+    with torch_path():
+        expected = F.event_sum(values, batch, len(counts))
+    assert same_bits(F.event_sum(values, batch, len(counts)), expected)
+
+
+@given(events_strategy(), st.floats(0.0, 1.0), st.integers(0, 2 ** 31 - 1))
+def test_keep_at_least_kernel_equals_torch_path(ev, level, seed):
+    """The comparison, and the refill of the events it would empty (high thresholds), as the torch path."""
+    g = torch.Generator().manual_seed(seed)
+    key = torch.rand(ev.num_points, generator=g)
+    thresholds = torch.rand(ev.num_events, generator=g) * level + (1 - level)  # up to 1: every event emptied
+    got = F.keep_at_least(key, thresholds, ev.batch, ev.num_events)
+    with torch_path():
+        expected = F.keep_at_least(key, thresholds, ev.batch, ev.num_events)
+    assert same_bits(got, expected)
+    counts = torch.bincount(ev.batch[got], minlength=ev.num_events)
+    assert bool(((counts > 0) | (torch.bincount(ev.batch, minlength=ev.num_events) == 0)).all())
