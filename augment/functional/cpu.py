@@ -20,7 +20,7 @@ from numba.np.unsafe.ndarray import to_fixed_tuple
 from torch import Tensor
 
 __all__ = ["use_cpu_kernel", "affine_cpu", "select_points_cpu", "keep_at_least_cpu", "segment_sum_cpu",
-           "scale_features_cpu", "split_rows_cpu", "check_values_cpu"]
+           "scale_features_cpu", "split_rows_cpu", "soft_smear_cpu", "check_values_cpu"]
 
 _DTYPES = (torch.float32, torch.float64, torch.int64, torch.bool)
 
@@ -233,6 +233,35 @@ def _split_rows(split, r, parent, share):
         else:
             share[m] = 1
             m += 1
+
+
+def soft_smear_cpu(coords: Tensor, pt: Tensor, noise: Tensor, scale: float, pt_min: float) -> Tensor:
+    """(N, 2) :func:`augment.functional.soft_smear` in one pass: (eta, phi) ``coords`` (N, 2) plus
+    ``noise`` (N, 2) times the width ``scale`` (GeV) / max(``pt`` (N,) GeV, ``pt_min``), phi wrapped
+    into [-pi, pi), with the torch path's operations in its order and dtype (the width as the
+    reciprocal of the floored pT times ``scale``, as torch's ``number / tensor``; the wrap as
+    :func:`augment.functional.wrap_phi`: fmod, exact, then the same roundings)."""
+    out = torch.empty_like(coords, memory_format=torch.contiguous_format)
+    constants = torch.tensor([scale, pt_min, math.pi, 2 * math.pi], dtype=coords.dtype).numpy()
+    _soft_smear(_array(coords), _array(pt), _array(noise), constants, out.numpy())
+    return out
+
+
+@numba.njit(cache=True)
+def _soft_smear(coords, pt, noise, constants, out):
+    scale, pt_min, pi, two_pi = constants[0], constants[1], constants[2], constants[3]
+    one = constants[0] / constants[0]
+    for i in range(coords.shape[0]):
+        width = (one / max(pt[i], pt_min)) * scale
+        out[i, 0] = coords[i, 0] + noise[i, 0] * width
+        mod = coords[i, 1] + noise[i, 1] * width + pi
+        if not 0 <= mod < two_pi:  # fmod(x, y) is x itself for 0 <= x < y (the common case): no call
+            mod = np.fmod(mod, two_pi)
+            if mod < 0:
+                mod += two_pi
+        phi = mod - pi
+        out[i, 1] = phi - two_pi if phi >= pi else phi
+    return out
 
 
 def check_values_cpu(coords: Tensor, feats: Tensor, batch: Tensor) -> tuple[bool, bool, bool, int, int]:

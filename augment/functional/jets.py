@@ -13,7 +13,7 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
-from augment.functional.cpu import split_rows_cpu, use_cpu_kernel
+from augment.functional.cpu import soft_smear_cpu, split_rows_cpu, use_cpu_kernel
 from augment.functional.energy import scale_features
 from augment.functional.reduce import (accumulation_dtype, event_min_max, event_offsets, event_sum, gather_rows,
                                        to_points)
@@ -135,7 +135,10 @@ def soft_smear(coords: Tensor, feats: Tensor, noise: Tensor, scale: float, pt_mi
 
     eta' ~ N(eta, Lambda_soft / pT), phi' likewise (JetCLR, arXiv 2108.04253, Sec. 2).
     ``noise`` (N, 2) standard normals, ``scale`` = Lambda_soft in GeV, ``pt_min`` (GeV) a
-    floor on pT so that very soft or zero-pT constituents get a finite width."""
+    floor on pT so that very soft or zero-pT constituents get a finite width. On the CPU one
+    pass (:func:`~augment.functional.cpu.soft_smear_cpu`, the same bits)."""
+    if use_cpu_kernel(coords, feats, noise):
+        return soft_smear_cpu(coords, feats[:, 0], noise, scale, pt_min)
     width = scale / feats[:, 0].clamp_min(pt_min)
     moved = coords + noise * width[:, None]
     return torch.stack([moved[:, 0], wrap_phi(moved[:, 1])], dim=1)

@@ -161,3 +161,27 @@ def test_keep_at_least_kernel_equals_torch_path(ev, level, seed):
     assert same_bits(got, expected)
     counts = torch.bincount(ev.batch[got], minlength=ev.num_events)
     assert bool(((counts > 0) | (torch.bincount(ev.batch, minlength=ev.num_events) == 0)).all())
+
+
+@given(st.data(), st.sampled_from([torch.float32, torch.float64]), st.floats(1e-3, 10.0), st.floats(1e-3, 1.0),
+       st.integers(0, 2 ** 31 - 1))
+def test_soft_smear_kernel_equals_torch_path(data, dtype, scale, pt_min, seed):
+    """Widths, shifts and the phi wrap (constituents pushed across +-pi) as the torch path, bit for bit."""
+    ev = data.draw(events_strategy(dims=2, dtype=dtype))
+    noise = torch.randn(ev.num_points, 2, generator=torch.Generator().manual_seed(seed), dtype=dtype) * 50
+    feats = ev.feats.abs()
+    got = F.soft_smear(ev.coords, feats, noise, scale, pt_min)
+    with torch_path():
+        expected = F.soft_smear(ev.coords, feats, noise, scale, pt_min)
+    assert same_bits(got, expected)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_soft_smear_kernel_equals_vectorised_torch_path(dtype):
+    """Thousands of constituents: torch's vectorised loops (not only its scalar tail) are matched."""
+    g = torch.Generator().manual_seed(7)
+    coords = torch.stack([torch.randn(4099, generator=g), torch.rand(4099, generator=g) * 6.2 - 3.1], 1).to(dtype)
+    pt, noise = torch.rand(4099, 1, generator=g, dtype=dtype) * 5, torch.randn(4099, 2, generator=g, dtype=dtype) * 9
+    got = F.soft_smear(coords, pt, noise, 0.1, 0.1)
+    with torch_path():
+        assert same_bits(got, F.soft_smear(coords, pt, noise, 0.1, 0.1))
