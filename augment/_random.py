@@ -45,6 +45,8 @@ def uniform(shape: tuple[int, ...], low: float | Tensor, high: float | Tensor, g
     u = torch.rand(shape, generator=generator, device=device, dtype=dtype)
     if isinstance(low, Tensor) or isinstance(high, Tensor):
         return low + (high - low) * u
+    if low == 0.0 and high == 1.0:  # u * 1 + 0 is u, bit for bit (torch.rand never gives -0.0)
+        return u
     # Python numbers: the same low + (high - low) * u, in place (no (N,) temporaries).
     return u.mul_(high - low).add_(low)
 

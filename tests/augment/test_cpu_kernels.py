@@ -92,7 +92,7 @@ def test_kernels_only_where_they_apply():
     assert cpu.affine_cpu(torch.ones(2, 2), torch.tensor([0, 3]), None, torch.zeros(1, 2)) is None  # bad index
 
 
-@given(st.data(), st.integers(0, 2 ** 31 - 1), st.sampled_from([(0,), (0, 1), (0, 0)]),
+@given(st.data(), st.integers(0, 2 ** 31 - 1), st.sampled_from([(0,), (0, 1), (0, 0), (0, -1)]),
        st.sampled_from([torch.float32, torch.float64]))
 def test_collinear_split_kernel_equals_torch_path(data, seed, pt_columns, dtype):
     ev = data.draw(events_strategy(dims=2, dtype=dtype))

@@ -66,6 +66,10 @@ def test_uniform_in_place_equals_formula():
     u = torch.rand(1000, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
     got = uniform((1000,), -2.5, 4.0, torch.Generator().manual_seed(3), torch.device("cpu"), torch.float64)
     assert torch.equal(got, -2.5 + (4.0 - -2.5) * u)
+    for dtype in (torch.float32, torch.float64):  # U[0, 1): the draws themselves, no pass over them
+        u = torch.rand(1000, generator=torch.Generator().manual_seed(4), dtype=dtype)
+        got = uniform((1000,), 0.0, 1.0, torch.Generator().manual_seed(4), torch.device("cpu"), dtype)
+        assert torch.equal(got.view(torch.uint8), (0.0 + (1.0 - 0.0) * u).view(torch.uint8))
 
 
 def test_positive_normal_in_place_equals_formula():
