@@ -64,11 +64,12 @@ class _FeatureScale(Transform):
             return uniform(shape, *self.factor, generator, device, dtype)
         return positive_normal(shape, *self.factor, generator, device, dtype)
 
-    def _scale(self, events: Events, factors: Tensor) -> Events:
-        """Multiply by per-point ``factors`` (N,)."""
+    def _scale(self, events: Events, factors: Tensor, per_event: bool = False) -> Events:
+        """Multiply by per-point ``factors`` (N,), or per-event ones (B,) with ``per_event``."""
         for c in self.columns:
             check_column("columns", c, events)
-        return events.replace(feats=F.scale_features(events.feats, factors, self.columns))
+        batch = events.batch if per_event else None
+        return events.replace(feats=F.scale_features(events.feats, factors, self.columns, batch))
 
 
 class EnergyScale(_FeatureScale):
@@ -85,7 +86,7 @@ class EnergyScale(_FeatureScale):
 
     def transform(self, events: Events, params: dict[str, Tensor]) -> Events:
         scale = check_param(params, "scale", (events.num_events,), events)
-        return self._scale(events, F.to_points(scale, events.batch))
+        return self._scale(events, scale, per_event=True)
 
 
 class LocalSmear(_FeatureScale):

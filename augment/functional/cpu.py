@@ -190,21 +190,31 @@ def _segment_sum(values, offsets, out):
                 out[b, k] = out[b, k] + values[i, k]
 
 
-def scale_features_cpu(feats: Tensor, factors: Tensor, columns: tuple[int, ...]) -> Tensor:
+def scale_features_cpu(feats: Tensor, factors: Tensor, columns: tuple[int, ...],
+                       batch: Tensor | None = None) -> Tensor | None:
     """(N, C) ``feats`` with, for each of ``columns`` (in [0, C), in order, a repeated column
-    multiplied again), the column multiplied by ``factors`` (N,) of the feats' dtype; the other
-    columns copied: a copy, then one pass down each scaled column."""
+    multiplied again), the column multiplied by ``factors`` (N,) of the feats' dtype, or with
+    ``batch`` (N,) int64 by its event's entry of ``factors`` (B,) (no gathered (N,) copy); the
+    other columns copied: a copy, then one pass down each scaled column. None (the caller takes
+    the torch path) where ``batch`` holds an index outside [0, B)."""
     out = feats.clone(memory_format=torch.contiguous_format)
-    _scale_columns(out.numpy(), _array(factors), np.asarray(columns, dtype=np.int64))
-    return out
+    index = factors.new_empty(0, dtype=torch.int64) if batch is None else batch
+    ok = _scale_columns(out.numpy(), _array(factors), np.asarray(columns, dtype=np.int64), _array(index),
+                        batch is not None)
+    return out if ok else None
 
 
 @numba.njit(cache=True)
-def _scale_columns(out, factors, columns):
+def _scale_columns(out, factors, columns, batch, per_event):
+    if per_event:
+        for i in range(batch.shape[0]):
+            if batch[i] < 0 or batch[i] >= factors.shape[0]:
+                return False
     for k in range(columns.shape[0]):
         c = columns[k]
         for i in range(out.shape[0]):
-            out[i, c] = out[i, c] * factors[i]
+            out[i, c] = out[i, c] * (factors[batch[i]] if per_event else factors[i])
+    return True
 
 
 def split_rows_cpu(split: Tensor, r: Tensor) -> tuple[Tensor, Tensor]:

@@ -65,6 +65,24 @@ def test_scale_features_kernel_equals_torch_path(data, columns, dtype):
     assert same_bits(got, expected)
 
 
+@given(st.data(), st.sampled_from([(0,), (0, 1), (-1, 0), (0, 0)]), st.sampled_from([torch.float32, torch.float64]))
+def test_scale_features_per_event_kernel_equals_gathered_factors(data, columns, dtype):
+    """Per-event factors read through batch: the bits of the gathered (N,) factors, kernel and torch path."""
+    ev = data.draw(events_strategy(dtype=dtype))
+    factors = torch.rand(ev.num_events, generator=torch.Generator().manual_seed(2), dtype=dtype) + 0.5
+    expected = F.scale_features(ev.feats, factors[ev.batch], columns)
+    assert same_bits(F.scale_features(ev.feats, factors, columns, ev.batch), expected)
+    with torch_path():
+        assert same_bits(F.scale_features(ev.feats, factors, columns, ev.batch), expected)
+
+
+def test_scale_features_per_event_index_out_of_range_raises_as_torch():
+    feats, factors = torch.ones(3, 2), torch.ones(2)
+    assert cpu.scale_features_cpu(feats, factors, (0,), torch.tensor([0, 1, 2])) is None
+    with pytest.raises(IndexError):
+        F.scale_features(feats, factors, (0,), torch.tensor([0, 1, 2]))
+
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
 def test_validation_kernel_finds_what_the_torch_path_finds(dtype, bad):
