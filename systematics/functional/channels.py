@@ -19,14 +19,15 @@ from torch import Tensor
 from systematics.functional.noise import hash_normal, hash_uniform, pack_keys
 from systematics.functional.readout import Voxels, select_voxels
 
-__all__ = ["channel_keys", "channel_entries", "channel_runs", "dead_channels", "noisy_channels", "channel_gains",
+__all__ = ["channel_keys", "channel_entries", "channel_runs", "check_channel_tables", "dead_channels", "noisy_channels",
+           "channel_gains",
            "ChannelDraws", "channel_draws", "noisy_channel_rms", "channel_response",
            "channels_thrown", "read_channels"]
 
 CHANNEL_PARAMETERS = ("dead_fraction", "noisy_fraction", "gain_spread")
 
 # Hash streams of the three draws of a channel (independent of each other and of the readout noise's stream 0).
-_DEAD, _NOISY, _GAIN = 1, 2, 3
+DEAD_STREAM, NOISY_STREAM, GAIN_STREAM = 1, 2, 3
 
 
 def channel_keys(voxel: Tensor, drift_axis: int, tpc: Tensor | None = None, num_tpcs: int = 1) -> Tensor:
@@ -116,6 +117,19 @@ def _check_fraction(name: str, value: Tensor) -> None:
                          f"max {value.max().item()}")
 
 
+def check_channel_tables(dead_fraction: Tensor, noisy_fraction: Tensor, gain_spread: Tensor) -> None:
+    """ValueError naming the argument unless the fractions lie in [0, 1] and the spread is >= 0
+    (tables per event or per voxel). One host sync each."""
+    _check_fraction("dead_fraction", dead_fraction)
+    _check_fraction("noisy_fraction", noisy_fraction)
+    _check_spread(gain_spread)
+
+
+def _check_spread(spread: Tensor) -> None:
+    if spread.numel() and not (spread >= 0).all():
+        raise ValueError(f"gain_spread: expected relative spreads >= 0, got min {spread.min().item()}")
+
+
 def dead_channels(seed: Tensor, channel: Tensor, fraction: Tensor, row: Tensor | None = None) -> Tensor:
     """(M,) bool: the channel is dead. ``seed`` (M,) int64 (or a table with ``row``, as in
     :func:`hash_uniform`), ``channel`` (M, 2) int64 (or (M, 1) packed by :func:`pack_keys`: the
@@ -123,13 +137,13 @@ def dead_channels(seed: Tensor, channel: Tensor, fraction: Tensor, row: Tensor |
     (0, 1] is <= fraction, so 0 kills none, 1 kills all, and a larger fraction kills a superset
     for the same seed."""
     _check_fraction("dead_fraction", fraction)
-    return hash_uniform(seed, channel, row, _DEAD) <= fraction
+    return hash_uniform(seed, channel, row, DEAD_STREAM) <= fraction
 
 
 def noisy_channels(seed: Tensor, channel: Tensor, fraction: Tensor, row: Tensor | None = None) -> Tensor:
     """(M,) bool: the channel is noisy (as :func:`dead_channels`, an independent stream)."""
     _check_fraction("noisy_fraction", fraction)
-    return hash_uniform(seed, channel, row, _NOISY) <= fraction
+    return hash_uniform(seed, channel, row, NOISY_STREAM) <= fraction
 
 
 def channel_gains(seed: Tensor, channel: Tensor, spread: Tensor, row: Tensor | None = None) -> Tensor:
@@ -137,10 +151,9 @@ def channel_gains(seed: Tensor, channel: Tensor, spread: Tensor, row: Tensor | N
     standard normal: log-normal, positive, mean 1 and RMS ~ ``spread`` (M,) >= 0 for small
     spreads; ``spread`` = 0 gives exactly 1. ``seed``, ``channel`` and ``row`` as in
     :func:`dead_channels`."""
-    if spread.numel() and not (spread >= 0).all():
-        raise ValueError(f"gain_spread: expected relative spreads >= 0, got min {spread.min().item()}")
+    _check_spread(spread)
     s = spread.to(torch.float64)
-    return torch.exp(s * hash_normal(seed, channel, row, _GAIN) - s * s / 2)
+    return torch.exp(s * hash_normal(seed, channel, row, GAIN_STREAM) - s * s / 2)
 
 
 class ChannelDraws(NamedTuple):
@@ -158,6 +171,7 @@ def channel_draws(voxel: Tensor, seed: Tensor, drift_axis: int, dead_fraction: T
     hashed once per distinct channel of an event (:func:`channel_entries`) and ``entry`` maps the
     voxels to them."""
     entry = None
+    check_channel_tables(dead_fraction, noisy_fraction, gain_spread)  # every event's values, as the CPU kernel
     keys = channel_keys(voxel, drift_axis, tpc, num_tpcs)
     if row is not None and len(row):
         first, entry = channel_entries(row, keys)

@@ -22,8 +22,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["hash_normal", "hash_uniform", "pack_keys", "stream_state", "splitmix_output", "normal_from_bits", "normal_from_uniforms",
-           "ANGLE_UNIT", "HASH_NORMAL_MAX"]
+__all__ = ["hash_normal", "hash_uniform", "pack_keys", "check_digits", "stream_state", "splitmix_output",
+           "box_muller_uniforms", "uniform_from_output", "normal_from_bits", "normal_from_uniforms", "ANGLE_UNIT",
+           "HASH_NORMAL_MAX"]
 
 # The largest |deviate| hash_normal can return: u1 >= 2^-32, so sqrt(-2 ln u1) <= sqrt(64 ln 2) = 6.66.
 HASH_NORMAL_MAX: float = math.sqrt(-2.0 * math.log(2.0 ** -32))
@@ -68,14 +69,14 @@ def pack_keys(keys: Tensor) -> Tensor:
         return keys.new_zeros(M, 1)
     if K == 1:
         return keys
-    bits = _check_digits(keys)
+    bits = check_digits(keys)
     packed = keys[:, 0]
     for j in range(1, K):
         packed = packed * (1 << bits) + keys[:, j]
     return packed[:, None]
 
 
-def _check_digits(keys: Tensor) -> int:
+def check_digits(keys: Tensor) -> int:
     """The digit width b = 64 // K of :func:`pack_keys` for ``keys`` (M, K > 1) int64; ValueError
     unless every key lies in [-2^(b - 1), 2^(b - 1)). One host sync."""
     M, K = keys.shape
@@ -115,7 +116,7 @@ def _hash_keys_torch(state: Tensor, keys: Tensor, row: Tensor | None) -> Tensor:
 def _hash_keys_cpu(state: Tensor, keys: Tensor, row: Tensor | None) -> Tensor:
     """:func:`_hash_keys_torch` on CPU tensors in one numba pass, the same bits (tested)."""
     M, K = keys.shape
-    bits = _check_digits(keys) if K > 1 else 64
+    bits = check_digits(keys) if K > 1 else 64
     out = torch.empty(M, dtype=torch.int64)
     index = state.new_empty(0) if row is None else row
     _hash_keys(state.numpy().view(np.uint64), index.contiguous().numpy(), row is not None,
@@ -143,6 +144,22 @@ def splitmix_output(state, packed):
     z = (z ^ (z >> np.uint64(30))) * _M1_U
     z = (z ^ (z >> np.uint64(27))) * _M2_U
     return z ^ (z >> np.uint64(31))
+
+
+@numba.njit(cache=True)
+def box_muller_uniforms(z):
+    """(u1, angle) float64 of the Box-Muller step from a uint64 SplitMix64 output ``z``, as
+    :func:`normal_from_bits` makes them: u1 = (high 32 bits + 1) 2^-32 in (0, 1], angle = low 32
+    bits times ANGLE_UNIT in [0, 2 pi) rad (exact conversions, one rounded product); for numba kernels."""
+    return (np.float64((z >> np.uint64(32)) + np.uint64(1)) * 2.0 ** -32,
+            np.float64(z & np.uint64(0xFFFFFFFF)) * ANGLE_UNIT)
+
+
+@numba.njit(cache=True)
+def uniform_from_output(z):
+    """The (0, 1] float64 uniform of :func:`hash_uniform` from a uint64 output ``z``: (z >> 11) + 1
+    times 2^-53 (exact); for numba kernels."""
+    return np.float64((z >> np.uint64(11)) + np.uint64(1)) * 2.0 ** -53
 
 
 def hash_normal(seed: Tensor, keys: Tensor, row: Tensor | None = None, stream: int = 0) -> Tensor:

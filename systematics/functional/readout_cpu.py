@@ -20,14 +20,17 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from systematics.functional.channels import CHANNEL_PARAMETERS, channel_draws, channels_thrown, noisy_channel_rms
-from systematics.functional.noise import (ANGLE_UNIT, HASH_NORMAL_MAX, normal_from_uniforms, splitmix_output,
-                                         stream_state)
+from systematics.functional.channels import (CHANNEL_PARAMETERS, DEAD_STREAM, GAIN_STREAM, NOISY_STREAM, ChannelDraws,
+                                             channel_entries, channel_keys, channels_thrown, check_channel_tables,
+                                             noisy_channel_rms)
+from systematics.functional.noise import (HASH_NORMAL_MAX, box_muller_uniforms, check_digits, normal_from_uniforms,
+                                         splitmix_output, stream_state, uniform_from_output)
 from systematics.functional.readout import Voxels, check_noise_seed
 
-__all__ = ["read_out_cpu"]
+__all__ = ["read_out_cpu", "channel_draws_cpu"]
 
 _VOXEL_BITS = 64 // 3  # pack_keys's digit width for the three voxel indices
+_CHANNEL_BITS = 64 // 2  # and for the two channel indices
 
 
 def read_out_cpu(voxels: Voxels, values: dict[str, Tensor], noise_seed: Tensor | None, drift_axis: int,
@@ -47,10 +50,9 @@ def read_out_cpu(voxels: Voxels, values: dict[str, Tensor], noise_seed: Tensor |
     base, loud = noisy_channel_rms(noise, noisy_noise, q.dtype, q.device)
     thrown = channels_thrown(values, noise_seed)
     if thrown:
-        draws = channel_draws(voxels.voxel, noise_seed, drift_axis, *(values[k] for k in CHANNEL_PARAMETERS),
-                              q.dtype, voxels.batch, tpc, num_tpcs)
-        entry = torch.arange(V) if draws.entry is None else draws.entry
-        gain, noisy, alive = draws.gain, draws.noisy, draws.alive
+        entry, gain, noisy, alive = channel_draws_cpu(voxels.voxel, noise_seed, drift_axis,
+                                                      *(values[k] for k in CHANNEL_PARAMETERS), q.dtype,
+                                                      voxels.batch, tpc, num_tpcs)
     else:
         entry, gain, noisy, alive = (torch.empty(0, dtype=t) for t in (torch.int64, q.dtype, torch.bool, torch.bool))
     noise_on = bool(base > 0) or (thrown and bool(loud > 0) and bool(noisy.any()))
@@ -79,6 +81,56 @@ def read_out_cpu(voxels: Voxels, values: dict[str, Tensor], noise_seed: Tensor |
         K = _threshold(charge.numpy()[:L], scalar(threshold), rows.numpy(), batch, dropped.numpy())
     rows = rows[:K]
     return Voxels(voxels.voxel.index_select(0, rows), charge[:K], voxels.batch.index_select(0, rows), dropped)
+
+
+def channel_draws_cpu(voxel: Tensor, seed: Tensor, drift_axis: int, dead_fraction: Tensor, noisy_fraction: Tensor,
+                      gain_spread: Tensor, dtype: torch.dtype, row: Tensor, tpc: Tensor | None = None,
+                      num_tpcs: int = 1) -> ChannelDraws:
+    """:func:`~systematics.functional.channels.channel_draws` of CPU voxels (M, 3) of events ``row``
+    (M,) int64 (the fractions and the spread (B,) tables, ``seed`` (B,) int64): the distinct channels
+    as there, then their dead and noisy uniforms, compared with the fractions, and the uniforms of
+    the gain's normal in one numba pass over the channels (three SplitMix64 outputs each); the
+    Box-Muller step and the log-normal gain exp(s z - s^2 / 2) in torch, as
+    :func:`~systematics.functional.channels.channel_gains`. The same bits (tested)."""
+    check_channel_tables(dead_fraction, noisy_fraction, gain_spread)
+    keys = channel_keys(voxel, drift_axis, tpc, num_tpcs)
+    first, entry = channel_entries(row, keys)
+    states = torch.stack([stream_state(seed, DEAD_STREAM, True), stream_state(seed, NOISY_STREAM, True),
+                          stream_state(seed, GAIN_STREAM, False)])
+    C = len(first)
+    alive, noisy = torch.empty(C, dtype=torch.bool), torch.empty(C, dtype=torch.bool)
+    u1, angle = torch.empty(C, dtype=torch.float64), torch.empty(C, dtype=torch.float64)
+    event = torch.empty(C, dtype=torch.int64)
+    if not _channel_bits(first.numpy(), row.contiguous().numpy(), keys[:, 0].numpy(), keys[:, 1].numpy(),
+                         states.numpy().view(np.uint64), dead_fraction.contiguous().numpy(),
+                         noisy_fraction.contiguous().numpy(), alive.numpy(), noisy.numpy(), u1.numpy(),
+                         angle.numpy(), event.numpy()):
+        check_digits(keys)  # a channel index past pack_keys's range: its ValueError
+    spread = gain_spread.index_select(0, event).to(torch.float64)
+    z = normal_from_uniforms(u1, angle, inplace=True)
+    return ChannelDraws(entry, torch.exp(spread * z - spread * spread / 2).to(dtype), noisy, alive)
+
+
+@numba.njit(cache=True)
+def _channel_bits(first, row, c0, c1, states, dead, noisy_fraction, alive, noisy, u1, angle, event):
+    """The pass of :func:`channel_draws_cpu`: per channel (its first voxel ``first[c]``) the packed
+    key (pack_keys: two digits of 32 bits), the event, the three outputs from the event's ``states``
+    (dead, noisy, gain streams) and what the torch path makes of them (uniform <= fraction; the
+    Box-Muller uniforms). False when a channel index lies outside [-2^31, 2^31) (every voxel's
+    channel is some channel's first voxel's: the range pack_keys checks)."""
+    half = 1 << (_CHANNEL_BITS - 1)
+    radix = np.uint64(1 << _CHANNEL_BITS)
+    for c in range(first.shape[0]):
+        v = first[c]
+        b = row[v]
+        if min(c0[v], c1[v]) < -half or max(c0[v], c1[v]) >= half:
+            return False
+        packed = np.uint64(c0[v]) * radix + np.uint64(c1[v])
+        event[c] = b
+        alive[c] = not uniform_from_output(splitmix_output(states[0, b], packed)) <= dead[b]
+        noisy[c] = uniform_from_output(splitmix_output(states[1, b], packed)) <= noisy_fraction[b]
+        u1[c], angle[c] = box_muller_uniforms(splitmix_output(states[2, b], packed))
+    return True
 
 
 @numba.njit(cache=True)
@@ -115,8 +167,7 @@ def _channels_and_noise_bits(charge, voxel, batch, entry, gain, noisy, alive, th
             if min(x0, x1, x2) < -half or max(x0, x1, x2) >= half:
                 return -1
             z = splitmix_output(state[b], (np.uint64(x0) * radix + np.uint64(x1)) * radix + np.uint64(x2))
-            out_u1[L] = np.float64((z >> np.uint64(32)) + np.uint64(1)) * 2.0 ** -32
-            out_angle[L] = np.float64(z & np.uint64(0xFFFFFFFF)) * ANGLE_UNIT
+            out_u1[L], out_angle[L] = box_muller_uniforms(z)
         elif not q >= threshold:
             dropped[b] += 1
             continue

@@ -8,9 +8,9 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from systematics.functional.channels import CHANNEL_PARAMETERS, read_channels
+from systematics.functional.channels import CHANNEL_PARAMETERS, channel_draws, read_channels
 from systematics.functional.readout import Voxels, digitise
-from systematics.functional.readout_cpu import read_out_cpu
+from systematics.functional.readout_cpu import channel_draws_cpu, read_out_cpu
 
 
 def _voxels(seed: int, num_events: int, per_event: int, span: int, dtype: torch.dtype) -> Voxels:
@@ -106,3 +106,43 @@ def test_response_with_the_kernel_equals_the_response_with_the_torch_readout():
         reference = response(thrown, 11)
     assert kernel.num_points > 0
     assert_events_equal(kernel, reference)
+
+
+@given(st.integers(0, 2**31 - 1), st.integers(1, 5), st.sampled_from([0, 1, 2]), st.sampled_from([1, 3]),
+       st.sampled_from([torch.float32, torch.float64]))
+def test_channel_draws_kernel_equals_the_torch_draws(seed, num_events, drift_axis, num_tpcs, dtype):
+    """Per voxel, its channel's gain, noisy flag and alive flag: the numba pass gives the torch draws' bits."""
+    voxels = _voxels(seed, num_events, 60, 6, dtype)
+    values = _values(seed, num_events, True)
+    noise_seed = torch.randint(-2**62, 2**62, (num_events,), generator=torch.Generator().manual_seed(seed + 2))
+    tpc = None if num_tpcs == 1 else voxels.voxel[:, drift_axis].remainder(num_tpcs)
+    args = (voxels.voxel, noise_seed, drift_axis, *(values[k] for k in CHANNEL_PARAMETERS), dtype, voxels.batch,
+            tpc, num_tpcs)
+    got, expected = channel_draws_cpu(*args), channel_draws(*args)
+    for a, b in zip(got[1:], expected[1:]):
+        a, b = a.index_select(0, got.entry), b.index_select(0, expected.entry)
+        assert a.dtype == b.dtype and torch.equal(a.view(torch.uint8), b.view(torch.uint8))
+
+
+@pytest.mark.parametrize("name, bad", [("dead_fraction", 1.5), ("noisy_fraction", -0.1), ("gain_spread", -0.2)])
+def test_channel_tables_out_of_range_raise_naming_them(name, bad):
+    """A bad value of any event raises, on the kernel and on the torch path alike."""
+    voxels = _voxels(1, 3, 20, 6, torch.float32)
+    values = _values(1, 3, True)
+    values[name] = values[name].clone()
+    values[name][2] = bad
+    args = (values, torch.arange(3), 2, 800.0, 1500.0, 5000.0)
+    with pytest.raises(ValueError, match=name):
+        read_out_cpu(voxels, *args)
+    with pytest.raises(ValueError, match=name):
+        _torch_path(voxels, *args)
+
+
+def test_channel_index_past_the_packing_range_raises_as_the_torch_path():
+    voxels = _voxels(2, 2, 20, 4, torch.float32)
+    far = voxels._replace(voxel=voxels.voxel + torch.tensor([2**31, 0, 0]))
+    args = (_values(2, 2, True), torch.arange(2), 2, 800.0, 1500.0, 5000.0)
+    with pytest.raises(ValueError, match="keys: expected each of the 2 columns"):
+        read_out_cpu(far, *args)
+    with pytest.raises(ValueError, match="keys: expected each of the 2 columns"):
+        _torch_path(far, *args)
