@@ -7,10 +7,11 @@ The torch path (:func:`~systematics.functional.channels.read_channels` then
 the voxels of live channels, then those that noise could lift over the threshold, hashes their
 noise and selects the survivors: about twenty passes over (V,) tensors. Here one pass gathers the
 draws, applies the gain, drops dead channels and voxels that no noise draw can lift, and hashes the
-noise uniforms of the others; a second keeps those over the threshold. The result is the torch path's,
-bit for bit (tested): the per-channel draws (:func:`~systematics.functional.channels.channel_draws`)
-and the Box-Muller step (:func:`~systematics.functional.noise.normal_from_uniforms`) stay in torch, the
-kernels do the same float operations in the same dtype (charge in electrons).
+noise uniforms of the others; a second keeps those over the threshold. The per-channel draws are
+hashed in one pass over the distinct channels (:func:`channel_draws_cpu`). The result is the torch
+path's, bit for bit (tested): the transcendental steps (Box-Muller's log, sqrt and cos,
+:func:`~systematics.functional.noise.normal_from_uniforms`; the gain's exp) stay in torch, the
+kernels do the same integer and float operations in the same dtype (charge in electrons).
 """
 
 from __future__ import annotations
