@@ -175,8 +175,8 @@ def segment_sum_cpu(values: Tensor, offsets: Tensor) -> Tensor:
     bits), in one pass over the rows instead of one per column."""
     inner = math.prod(values.shape[1:])
     out = torch.empty((offsets.shape[0] - 1, *values.shape[1:]), dtype=values.dtype)
-    _segment_sum(_array(values).reshape(values.shape[0], inner), _array(offsets),
-                 out.numpy().reshape(out.shape[0], inner))
+    kernel = _segment_sum_kernel(inner) if 1 <= inner <= 4 else _segment_sum
+    kernel(_array(values).reshape(values.shape[0], inner), _array(offsets), out.numpy().reshape(out.shape[0], inner))
     return out
 
 
@@ -188,6 +188,34 @@ def _segment_sum(values, offsets, out):
         for i in range(offsets[b], offsets[b + 1]):
             for k in range(out.shape[1]):
                 out[b, k] = out[b, k] + values[i, k]
+
+
+@functools.lru_cache(maxsize=None)
+def _segment_sum_kernel(K: int):
+    """:func:`_segment_sum` for K <= 4 columns: the K running sums in registers (K independent
+    chains of additions instead of a store and reload per row), the same additions in the same order."""
+
+    @numba.njit(cache=True)
+    def kernel(values, offsets, out):
+        for b in range(out.shape[0]):
+            s0 = s1 = s2 = s3 = out.dtype.type(0)
+            for i in range(offsets[b], offsets[b + 1]):
+                s0 += values[i, 0]
+                if K > 1:
+                    s1 += values[i, 1]
+                if K > 2:
+                    s2 += values[i, 2]
+                if K > 3:
+                    s3 += values[i, 3]
+            out[b, 0] = s0
+            if K > 1:
+                out[b, 1] = s1
+            if K > 2:
+                out[b, 2] = s2
+            if K > 3:
+                out[b, 3] = s3
+
+    return kernel
 
 
 def scale_features_cpu(feats: Tensor, factors: Tensor, columns: tuple[int, ...],

@@ -53,7 +53,8 @@ def accumulation_dtype(dtype: torch.dtype) -> torch.dtype:
     return torch.float32 if dtype in (torch.float16, torch.bfloat16) else dtype
 
 
-def event_sum(values: Tensor, batch: Tensor, num_events: int, dtype: torch.dtype | None = None) -> Tensor:
+def event_sum(values: Tensor, batch: Tensor, num_events: int, dtype: torch.dtype | None = None, *,
+              offsets: Tensor | None = None) -> Tensor:
     """(B, ...) sum of ``values`` (N, ...) over each event's points; 0 for empty events. ``batch``
     (N,) int64 non-decreasing (points sorted by event, as in :class:`~augment.Events`).
 
@@ -62,10 +63,10 @@ def event_sum(values: Tensor, batch: Tensor, num_events: int, dtype: torch.dtype
     :func:`~augment.functional.cpu.segment_sum_cpu`, the same bits in one pass); integer values, and no
     values at all, by ``index_add_``. Half-precision values are accumulated in float32 (a float16
     sum of 5000 pT fractions would stall near 2); the result is cast to ``dtype`` (default:
-    ``values.dtype``)."""
+    ``values.dtype``). ``offsets``: :func:`event_offsets` of ``batch``, when the caller has them."""
     acc = accumulation_dtype(values.dtype)
     if values.is_floating_point() and values.numel():  # segment_reduce refuses empty input
-        offsets = event_offsets(batch, num_events)
+        offsets = event_offsets(batch, num_events) if offsets is None else offsets
         if use_cpu_kernel(values, offsets) and values.dtype == acc:
             sums = segment_sum_cpu(values, offsets)
         else:
@@ -84,8 +85,9 @@ def event_mean(values: Tensor, batch: Tensor, num_events: int, weights: Tensor |
     65504 points), the mean returned in ``values.dtype``."""
     acc = accumulation_dtype(values.dtype)
     if weights is None:  # unit weights: the same sums without the multiplications
-        total = event_offsets(batch, num_events).diff().to(acc)
-        sums = event_sum(values, batch, num_events, acc)
+        offsets = event_offsets(batch, num_events)
+        total = offsets.diff().to(acc)
+        sums = event_sum(values, batch, num_events, acc, offsets=offsets)
     else:
         w = weights.to(acc)
         total = event_sum(w, batch, num_events)

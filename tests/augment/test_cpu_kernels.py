@@ -149,7 +149,7 @@ def test_select_points_kernel_any_row_length_equals_torch_path(points, dims, col
     assert all(same_bits(a, b) for a, b in zip(got, expected))
 
 
-@given(st.lists(st.integers(0, 30), min_size=1, max_size=6), st.sampled_from([(), (1,), (3,), (2, 2)]),
+@given(st.lists(st.integers(0, 30), min_size=1, max_size=6), st.sampled_from([(), (1,), (3,), (2, 2), (5,), (0,)]),
        st.sampled_from([torch.float32, torch.float64]), st.integers(0, 2 ** 31 - 1))
 def test_segment_sum_kernel_equals_segment_reduce(counts, inner, dtype, seed):
     """Every entry summed row after row from 0, as segment_reduce: the same bits (empty events give 0)."""
