@@ -143,29 +143,33 @@ def _select_kernel(D: int, C: int):
     return kernel
 
 
-def keep_at_least_cpu(key: Tensor, thresholds: Tensor, batch: Tensor) -> tuple[Tensor, bool]:
+def keep_at_least_cpu(key: Tensor, thresholds: Tensor, batch: Tensor) -> tuple[Tensor, bool] | None:
     """(keep (N,) bool, refill): ``key[i] >= thresholds[batch[i]]`` for ``key`` (N,) and ``thresholds``
     (B,) of one dtype, and whether an event with points keeps none of them (``refill``), in one
-    pass (no gathered (N,) thresholds, no running count). ``batch`` (N,) int64 in [0, B)."""
+    pass (no gathered (N,) thresholds, no running count). None (the caller takes the torch path)
+    where ``batch`` (N,) int64 holds an index outside [0, B)."""
     keep = torch.empty(key.shape[0], dtype=torch.bool)
     refill = _keep_at_least(_array(key), _array(thresholds), _array(batch), keep.numpy())
-    return keep, bool(refill)
+    return None if refill < 0 else (keep, bool(refill))
 
 
 @numba.njit(cache=True)
 def _keep_at_least(key, thresholds, batch, keep):
+    """1 when an event is left empty, 0 when none is, -1 for an index outside [0, B)."""
     kept = np.zeros(thresholds.shape[0], np.int64)
     points = np.zeros(thresholds.shape[0], np.int64)
     for i in range(key.shape[0]):
         e = batch[i]
+        if e < 0 or e >= thresholds.shape[0]:
+            return -1
         k = key[i] >= thresholds[e]
         keep[i] = k
         kept[e] += k
         points[e] += 1
     for e in range(kept.shape[0]):
         if points[e] > 0 and kept[e] == 0:
-            return True
-    return False
+            return 1
+    return 0
 
 
 def segment_sum_cpu(values: Tensor, offsets: Tensor) -> Tensor:
@@ -273,12 +277,16 @@ def _split_rows(split, r, parent, share):
             m += 1
 
 
-def soft_smear_cpu(coords: Tensor, pt: Tensor, noise: Tensor, scale: float, pt_min: float) -> Tensor:
+def soft_smear_cpu(coords: Tensor, pt: Tensor, noise: Tensor, scale: float, pt_min: float) -> Tensor | None:
     """(N, 2) :func:`augment.functional.soft_smear` in one pass: (eta, phi) ``coords`` (N, 2) plus
     ``noise`` (N, 2) times the width ``scale`` (GeV) / max(``pt`` (N,) GeV, ``pt_min``), phi wrapped
     into [-pi, pi), with the torch path's operations in its order and dtype (the width as the
     reciprocal of the floored pT times ``scale``, as torch's ``number / tensor``; the wrap as
-    :func:`augment.functional.wrap_phi`: fmod, exact, then the same roundings)."""
+    :func:`augment.functional.wrap_phi`: fmod, exact, then the same roundings). None (the caller takes
+    the torch path, which raises its error) unless coords and noise are (N, 2) and pt (N,)."""
+    N = coords.shape[0]
+    if coords.shape != (N, 2) or noise.shape != (N, 2) or pt.shape != (N,):
+        return None
     out = torch.empty_like(coords, memory_format=torch.contiguous_format)
     constants = torch.tensor([scale, pt_min, math.pi, 2 * math.pi], dtype=coords.dtype).numpy()
     _soft_smear(_array(coords), _array(pt), _array(noise), constants, out.numpy())

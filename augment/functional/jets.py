@@ -137,8 +137,10 @@ def soft_smear(coords: Tensor, feats: Tensor, noise: Tensor, scale: float, pt_mi
     ``noise`` (N, 2) standard normals, ``scale`` = Lambda_soft in GeV, ``pt_min`` (GeV) a
     floor on pT so that very soft or zero-pT constituents get a finite width. On the CPU one
     pass (:func:`~augment.functional.cpu.soft_smear_cpu`, the same bits)."""
-    if use_cpu_kernel(coords, feats, noise):
-        return soft_smear_cpu(coords, feats[:, 0], noise, scale, pt_min)
+    kernel = use_cpu_kernel(coords, feats, noise)
+    smeared = soft_smear_cpu(coords, feats[:, 0], noise, scale, pt_min) if kernel else None
+    if smeared is not None:
+        return smeared
     width = scale / feats[:, 0].clamp_min(pt_min)
     moved = coords + noise * width[:, None]
     return torch.stack([moved[:, 0], wrap_phi(moved[:, 1])], dim=1)

@@ -59,8 +59,9 @@ def keep_at_least(key: Tensor, thresholds: Tensor, batch: Tensor, num_events: in
     (B,), the key's dtype), plus, in each non-empty event where none is, the point with the highest
     key (:func:`keep_one_per_event`). On the CPU the comparison and the per-event counts are one
     numba pass (:func:`~augment.functional.cpu.keep_at_least_cpu`), the rare refill as here."""
-    if use_cpu_kernel(key, thresholds, batch):
-        keep, refill = keep_at_least_cpu(key, thresholds, batch)
+    found = keep_at_least_cpu(key, thresholds, batch) if use_cpu_kernel(key, thresholds, batch) else None
+    if found is not None:
+        keep, refill = found
         return keep_one_per_event(keep, batch, key, num_events) if refill else keep
     return keep_one_per_event(key >= to_points(thresholds, batch), batch, key, num_events)
 

@@ -108,6 +108,12 @@ def test_kernels_only_where_they_apply():
     with torch.no_grad():
         assert cpu.use_cpu_kernel(x)
     assert cpu.affine_cpu(torch.ones(2, 2), torch.tensor([0, 3]), None, torch.zeros(1, 2)) is None  # bad index
+    assert cpu.keep_at_least_cpu(torch.ones(2), torch.zeros(1), torch.tensor([0, 1])) is None
+    assert cpu.soft_smear_cpu(torch.zeros(3, 2), torch.ones(3), torch.zeros(2, 2), 0.1, 0.1) is None  # short noise
+    with pytest.raises(RuntimeError):  # the torch path's broadcasting error
+        F.soft_smear(torch.zeros(3, 2), torch.ones(3, 1), torch.zeros(2, 2), 0.1, 0.1)
+    with pytest.raises(IndexError):  # the torch path's error
+        F.keep_at_least(torch.ones(2), torch.zeros(1), torch.tensor([0, 1]), 1)
 
 
 @given(st.data(), st.integers(0, 2 ** 31 - 1), st.sampled_from([(0,), (0, 1), (0, 0), (0, -1)]),
