@@ -9,8 +9,8 @@ the default drift volume (z in [0, 50.4] cm). Every parameter is thrown per even
 median wall time of ``--repeats`` runs and the ratios loop / batched and sampled / batched, and
 the peak memory of the batched response over the bytes of its input (coords, feats, batch). On
 CPU a second table times the readout stage alone (channels, noise, threshold of the collected
-voxels): ``F.read_out`` (its numba kernel) against the torch path (``read_channels`` then
-``digitise``, the path of other devices), interleaved in the same run.
+voxels): ``F.read_out`` (its numba kernel) against its torch path (``kernel=False``: read_channels
+then digitise, the path of other devices), interleaved in the same run.
 Targets (issue 9): loop / batched >= 10 and sampled / batched >= 5 at 1000 deposits per event,
 peak / input <= 10.
 
@@ -31,7 +31,6 @@ import torch
 from augment import Compose, DetectorResponse, DetectorThrow, Events
 from bench.timing import median_times, peak_bytes
 from systematics import functional as F
-from systematics.functional.channels import read_channels
 
 SAMPLED_K = 8  # the former response's diffusion copies per deposit
 
@@ -60,14 +59,6 @@ def sampled_response(response: DetectorResponse, events: Events, generator: torc
                                offsets=offsets)
 
 
-def torch_readout(voxels: F.Voxels, values: dict[str, torch.Tensor], seed: torch.Tensor,
-                  response: DetectorResponse) -> F.Voxels:
-    """The readout's torch path (read_channels then digitise), the baseline of the CPU kernel; one TPC."""
-    r = response.readout
-    voxels, noise = read_channels(voxels, values, seed, response.geometry.drift_axis, r.noise, r.noisy_channel_noise)
-    return F.digitise(voxels, r.threshold, noise, seed)
-
-
 def readout_times(response: DetectorResponse, events: Events, repeats: int,
                   clock: Callable[[], float]) -> dict[str, float]:
     """Median times of the readout stage of ``events`` (thrown): the CPU kernel and the torch path."""
@@ -77,7 +68,7 @@ def readout_times(response: DetectorResponse, events: Events, repeats: int,
                                  response.params.recombination, response.geometry, response.readout)
     return median_times({
         "kernel": lambda: F.read_out(collected, values, seed, response.geometry, response.readout),
-        "torch": lambda: torch_readout(collected, values, seed, response),
+        "torch": lambda: F.read_out(collected, values, seed, response.geometry, response.readout, kernel=False),
     }, repeats, warmup=1, device=events.device, clock=clock)
 
 

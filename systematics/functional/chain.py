@@ -90,20 +90,21 @@ def collect_charge(coords: Tensor, feats: Tensor, batch: Tensor, num_events: int
 
 
 def read_out(voxels: Voxels, values: dict[str, Tensor], noise_seed: Tensor | None, geometry: DriftGeometry,
-             readout_config: ReadoutConfig) -> Voxels:
+             readout_config: ReadoutConfig, kernel: bool = True) -> Voxels:
     """Collected voxels -> read-out voxels: the channels (gain spread, dead and noisy channels from
     the (B,) ``values`` "dead_fraction", "noisy_fraction", "gain_spread"; section 1.8; with several
     TPCs each voxel is read by its own TPC's pixel plane, section 1.10), then the noise and the
     threshold (section 1.6), all drawn from the event's ``noise_seed`` (B,) int64 and the voxel
-    indices, so the same for an event alone or in a batch. On CPU in two numba passes
-    (:func:`~systematics.functional.readout_cpu.read_out_cpu`, the same bits)."""
+    indices, so the same for an event alone or in a batch. On CPU in numba passes
+    (:func:`~systematics.functional.readout_cpu.read_out_cpu`, the same bits); ``kernel=False``
+    takes the torch path of other devices there too (the baseline of bench/detector.py)."""
     r = readout_config
     tpc = None
     if geometry.num_tpcs > 1:  # from the voxel centres' drift coordinate alone
         a = geometry.drift_axis
         pitch = torch.as_tensor(r.pitch, dtype=torch.float64).expand(3)[a:a + 1]
         tpc = tpc_at(voxel_centres(voxels.voxel[:, a:a + 1], pitch, r.origin[a:a + 1], torch.float64)[:, 0], geometry)
-    if voxels.charge.device.type == "cpu":  # the same result in two numba passes
+    if kernel and voxels.charge.device.type == "cpu":  # the same result in numba passes
         out = read_out_cpu(voxels, values, noise_seed, geometry.drift_axis, r.noise, r.noisy_channel_noise,
                            r.threshold, tpc, geometry.num_tpcs)
         if out is not None:

@@ -20,7 +20,7 @@ from systematics.functional.noise import hash_normal, hash_uniform, pack_keys
 from systematics.functional.readout import Voxels, select_voxels
 
 __all__ = ["channel_keys", "channel_entries", "channel_runs", "check_channel_tables", "dead_channels", "noisy_channels",
-           "channel_gains",
+           "channel_gains", "lognormal_gains",
            "ChannelDraws", "channel_draws", "noisy_channel_rms", "channel_response",
            "channels_thrown", "read_channels"]
 
@@ -152,8 +152,14 @@ def channel_gains(seed: Tensor, channel: Tensor, spread: Tensor, row: Tensor | N
     spreads; ``spread`` = 0 gives exactly 1. ``seed``, ``channel`` and ``row`` as in
     :func:`dead_channels`."""
     _check_spread(spread)
+    return lognormal_gains(spread, hash_normal(seed, channel, row, GAIN_STREAM))
+
+
+def lognormal_gains(spread: Tensor, z: Tensor) -> Tensor:
+    """(M,) float64 gains exp(s z - s^2 / 2) of relative spreads ``spread`` (M,) (s, in float64) and
+    standard normals ``z`` (M,) float64: log-normal with mean 1 (docs/physics.md section 1.8)."""
     s = spread.to(torch.float64)
-    return torch.exp(s * hash_normal(seed, channel, row, GAIN_STREAM) - s * s / 2)
+    return torch.exp(s * z - s * s / 2)
 
 
 class ChannelDraws(NamedTuple):

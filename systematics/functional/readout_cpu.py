@@ -23,7 +23,7 @@ from torch import Tensor
 
 from systematics.functional.channels import (CHANNEL_PARAMETERS, DEAD_STREAM, GAIN_STREAM, NOISY_STREAM, ChannelDraws,
                                              channel_entries, channel_keys, channels_thrown, check_channel_tables,
-                                             noisy_channel_rms)
+                                             lognormal_gains, noisy_channel_rms)
 from systematics.functional.noise import (HASH_NORMAL_MAX, box_muller_uniforms, check_digits, normal_from_uniforms,
                                          splitmix_output, stream_state, uniform_from_output)
 from systematics.functional.readout import Voxels, check_noise_seed
@@ -91,8 +91,8 @@ def channel_draws_cpu(voxel: Tensor, seed: Tensor, drift_axis: int, dead_fractio
     (M,) int64 (the fractions and the spread (B,) tables, ``seed`` (B,) int64): the distinct channels
     as there, then their dead and noisy uniforms, compared with the fractions, and the uniforms of
     the gain's normal in one numba pass over the channels (three SplitMix64 outputs each); the
-    Box-Muller step and the log-normal gain exp(s z - s^2 / 2) in torch, as
-    :func:`~systematics.functional.channels.channel_gains`. The same bits (tested)."""
+    Box-Muller step and the log-normal gain in torch
+    (:func:`~systematics.functional.channels.lognormal_gains`). The same bits (tested)."""
     check_channel_tables(dead_fraction, noisy_fraction, gain_spread)
     keys = channel_keys(voxel, drift_axis, tpc, num_tpcs)
     first, entry = channel_entries(row, keys)
@@ -107,9 +107,8 @@ def channel_draws_cpu(voxel: Tensor, seed: Tensor, drift_axis: int, dead_fractio
                          noisy_fraction.contiguous().numpy(), alive.numpy(), noisy.numpy(), u1.numpy(),
                          angle.numpy(), event.numpy()):
         check_digits(keys)  # a channel index past pack_keys's range: its ValueError
-    spread = gain_spread.index_select(0, event).to(torch.float64)
-    z = normal_from_uniforms(u1, angle, inplace=True)
-    return ChannelDraws(entry, torch.exp(spread * z - spread * spread / 2).to(dtype), noisy, alive)
+    gain = lognormal_gains(gain_spread.index_select(0, event), normal_from_uniforms(u1, angle, inplace=True))
+    return ChannelDraws(entry, gain.to(dtype), noisy, alive)
 
 
 @numba.njit(cache=True)

@@ -146,3 +146,19 @@ def test_channel_index_past_the_packing_range_raises_as_the_torch_path():
         read_out_cpu(far, *args)
     with pytest.raises(ValueError, match="keys: expected each of the 2 columns"):
         _torch_path(far, *args)
+
+
+def test_read_out_without_the_kernel_takes_the_torch_path():
+    """``kernel=False`` (bench/detector.py's baseline) never calls the CPU kernel and gives its bits."""
+    from augment import DetectorResponse
+    from systematics.functional import chain
+
+    response = DetectorResponse()
+    voxels = _voxels(4, 3, 40, 20, torch.float32)
+    values = {k: torch.full((3,), 0.05) for k in CHANNEL_PARAMETERS}
+    seed = torch.arange(3)
+    expected = chain.read_out(voxels, values, seed, response.geometry, response.readout)
+    with mock.patch.object(chain, "read_out_cpu", side_effect=AssertionError("kernel called")):
+        got = chain.read_out(voxels, values, seed, response.geometry, response.readout, kernel=False)
+    for a, b in zip(got, expected):
+        assert a.dtype == b.dtype and torch.equal(a, b)
