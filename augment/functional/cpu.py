@@ -288,15 +288,14 @@ def soft_smear_cpu(coords: Tensor, pt: Tensor, noise: Tensor, scale: float, pt_m
     if coords.shape != (N, 2) or noise.shape != (N, 2) or pt.shape != (N,):
         return None
     out = torch.empty_like(coords, memory_format=torch.contiguous_format)
-    constants = torch.tensor([scale, pt_min, math.pi, 2 * math.pi], dtype=coords.dtype).numpy()
+    constants = torch.tensor([scale, pt_min, math.pi, 2 * math.pi, 1.0], dtype=coords.dtype).numpy()
     _soft_smear(_array(coords), _array(pt), _array(noise), constants, out.numpy())
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")  # x / 0 is inf (a zero pT under a zero floor), as in torch
 def _soft_smear(coords, pt, noise, constants, out):
-    scale, pt_min, pi, two_pi = constants[0], constants[1], constants[2], constants[3]
-    one = constants[0] / constants[0]
+    scale, pt_min, pi, two_pi, one = constants[0], constants[1], constants[2], constants[3], constants[4]
     for i in range(coords.shape[0]):
         width = (one / max(pt[i], pt_min)) * scale
         out[i, 0] = coords[i, 0] + noise[i, 0] * width
@@ -307,7 +306,6 @@ def _soft_smear(coords, pt, noise, constants, out):
                 mod += two_pi
         phi = mod - pi
         out[i, 1] = phi - two_pi if phi >= pi else phi
-    return out
 
 
 def check_values_cpu(coords: Tensor, feats: Tensor, batch: Tensor) -> tuple[bool, bool, bool, int, int]:

@@ -200,6 +200,17 @@ def test_soft_smear_kernel_equals_torch_path(data, dtype, scale, pt_min, seed):
     assert same_bits(got, expected)
 
 
+@pytest.mark.parametrize("scale, pt_min", [(0.0, 0.1), (0.1, 0.0)])
+def test_soft_smear_kernel_equals_torch_path_at_zero_scale_and_floor(scale, pt_min):
+    """Regression: the kernel once took its 1 as scale / scale, NaN for scale = 0 (torch gives 0 widths);
+    a zero pT under a zero floor gives an infinite width on both paths."""
+    coords, noise = torch.tensor([[0.5, 3.0], [-1.0, -3.1]]), torch.tensor([[0.3, -0.2], [1.0, 0.5]])
+    pt = torch.tensor([[2.0], [0.0]])
+    got = F.soft_smear(coords, pt, noise, scale, pt_min)
+    with torch_path():
+        assert same_bits(got, F.soft_smear(coords, pt, noise, scale, pt_min))
+
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_soft_smear_kernel_equals_vectorised_torch_path(dtype):
     """Thousands of constituents: torch's vectorised loops (not only its scalar tail) are matched."""
