@@ -14,7 +14,7 @@ per-event parameters, gathered to points with ``batch``):
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Iterator, NamedTuple
 
 import torch
 from torch import Tensor
@@ -23,6 +23,7 @@ from systematics.functional.channels import read_channels
 from systematics.functional.diffusion import DEFAULT_NSIGMA, axis_shares, diffusion_sigma, grid_charge, sample_diffusion
 from systematics.functional.drift import (drift_frame, drift_time, drift_velocity, lifetime_attenuation,
                                           reconstruct_drift_coords, tpc_at)
+from systematics.functional.collect_cpu import collect_cpu
 from systematics.functional.readout import Voxels, collect_voxels, digitise, voxel_centres
 from systematics.functional.readout_cpu import read_out_cpu
 from systematics.functional.recombination import dedx, ionisation_electrons, recombination_birks, recombination_box
@@ -42,7 +43,8 @@ class ResponseResult(NamedTuple):
 def detector_response(coords: Tensor, feats: Tensor, batch: Tensor, num_events: int, values: dict[str, Tensor],
                       recombination: str, geometry: DriftGeometry, readout_config: ReadoutConfig,
                       noise_seed: Tensor | None = None, nsigma: float = DEFAULT_NSIGMA,
-                      offsets: Tensor | None = None, group_size: int | None = None) -> ResponseResult:
+                      offsets: Tensor | None = None, group_size: int | None = None,
+                      kernel: bool = True) -> ResponseResult:
     """Deposits -> read-out voxels of charge; deterministic for a given ``noise_seed``:
     :func:`collect_charge` then :func:`read_out`, group by group.
 
@@ -51,16 +53,16 @@ def detector_response(coords: Tensor, feats: Tensor, batch: Tensor, num_events: 
     "temperature" (K) and the recombination model's constants ("birks_a", "birks_k" or "box_alpha",
     "box_beta"), "space_charge" and the channel parameters "dead_fraction", "noisy_fraction",
     "gain_spread"; ``noise_seed`` (B,) int64 (needed when the readout has noise or channel effects).
-    ``offsets``, ``nsigma`` and ``group_size`` as in :func:`collect_charge`.
+    ``offsets``, ``nsigma``, ``group_size`` and ``kernel`` as in :func:`collect_charge` (``kernel``
+    also as in :func:`read_out`).
 
     Memory: the diffusion onto the grid, the voxel sums and the readout run on groups of whole
     events of about ``group_size`` deposits each (default: an eighth of the batch, at least 2^14),
     so their temporaries (about 5 voxel shares per deposit at nominal) stay a small multiple of
     the input; events are independent, so the result does not depend on the grouping."""
-    drifted = _drift(coords, feats, batch, values, recombination, geometry)
-    parts = [read_out(_collect(drifted, a, b, batch, num_events, readout_config, nsigma, offsets), values, noise_seed,
-                      geometry, readout_config)
-             for a, b in _groups(batch, num_events, group_size, offsets)]
+    parts = [read_out(collected, values, noise_seed, geometry, readout_config, kernel)
+             for collected in _collected_groups(coords, feats, batch, num_events, values, recombination, geometry,
+                                                readout_config, nsigma, offsets, group_size, kernel)]
     voxels = cat_voxels(parts)
     return ResponseResult(voxel_centres(voxels.voxel, readout_config.pitch, readout_config.origin, coords.dtype),
                           voxels.charge, voxels.batch, voxels.dropped)
@@ -69,7 +71,7 @@ def detector_response(coords: Tensor, feats: Tensor, batch: Tensor, num_events: 
 def collect_charge(coords: Tensor, feats: Tensor, batch: Tensor, num_events: int, values: dict[str, Tensor],
                    recombination: str, geometry: DriftGeometry, readout_config: ReadoutConfig,
                    nsigma: float = DEFAULT_NSIGMA, offsets: Tensor | None = None,
-                   group_size: int | None = None) -> Voxels:
+                   group_size: int | None = None, kernel: bool = True) -> Voxels:
     """Deposits -> the charge (electrons) collected per (event, voxel) before the channels, the
     noise and the threshold (docs/physics.md sections 1.2-1.7): deterministic, no random draw.
     Arguments as :func:`detector_response` (``values`` needs no channel parameter).
@@ -83,10 +85,14 @@ def collect_charge(coords: Tensor, feats: Tensor, batch: Tensor, num_events: int
     ``nsigma``). ``offsets`` (N, k, 3) standard normals replace the integral by k random copies per
     deposit (:func:`sample_diffusion`): the former method, the reference of the tests (k ->
     infinity) and the baseline of bench/detector.py. Groups of whole events as in
-    :func:`detector_response`."""
-    drifted = _drift(coords, feats, batch, values, recombination, geometry)
-    return cat_voxels([_collect(drifted, a, b, batch, num_events, readout_config, nsigma, offsets)
-                       for a, b in _groups(batch, num_events, group_size, offsets)])
+    :func:`detector_response`.
+
+    On CPU (``kernel``, no ``offsets``) one numba pass per group
+    (:func:`~systematics.functional.collect_cpu.collect_cpu`): the torch kernels' result to
+    rounding, each event's bit for bit the same alone or in any batch; ``kernel=False`` takes the
+    torch kernels of other devices there too (the tests' reference)."""
+    return cat_voxels(list(_collected_groups(coords, feats, batch, num_events, values, recombination, geometry,
+                                             readout_config, nsigma, offsets, group_size, kernel)))
 
 
 def read_out(voxels: Voxels, values: dict[str, Tensor], noise_seed: Tensor | None, geometry: DriftGeometry,
@@ -112,6 +118,28 @@ def read_out(voxels: Voxels, values: dict[str, Tensor], noise_seed: Tensor | Non
     voxels, noise = read_channels(voxels, values, noise_seed, geometry.drift_axis, r.noise, r.noisy_channel_noise,
                                   tpc, geometry.num_tpcs)
     return digitise(voxels, r.threshold, noise, noise_seed)
+
+
+def _collected_groups(coords: Tensor, feats: Tensor, batch: Tensor, num_events: int, values: dict[str, Tensor],
+                      recombination: str, geometry: DriftGeometry, r: ReadoutConfig, nsigma: float,
+                      offsets: Tensor | None, group_size: int | None, kernel: bool) -> Iterator[Voxels]:
+    """The collected voxels of each group of whole events, one group at a time: on CPU (``kernel``,
+    no ``offsets``) from the two numba passes of :mod:`~systematics.functional.collect_cpu`, else
+    (or where they decline) from the torch kernels."""
+    groups = _groups(batch, num_events, group_size, offsets)
+    fused = iter([None] * len(groups))
+    if kernel and offsets is None and coords.device.type == "cpu":
+        pitch = torch.as_tensor(r.pitch, dtype=torch.float64).expand(3).contiguous()
+        fused = collect_cpu(coords, feats, batch, num_events, values, recombination, geometry, pitch,
+                            torch.as_tensor(r.origin, dtype=torch.float64), nsigma, groups)
+    drifted = None
+    for (a, b), out in zip(groups, fused):
+        if out is not None:
+            yield Voxels(*out, torch.zeros(num_events, dtype=torch.int64))
+            continue
+        if drifted is None:
+            drifted = _drift(coords, feats, batch, values, recombination, geometry)
+        yield _collect(drifted, a, b, batch, num_events, r, nsigma, offsets)
 
 
 class _Drifted(NamedTuple):

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["sum_shares_cpu"]
+__all__ = ["sum_shares_cpu", "sort_and_sum"]
 
 _DIGIT_BITS = 12  # radix of the sort: 4096 counters, within the L1 cache
 
@@ -39,7 +39,7 @@ def sum_shares_cpu(first: Tensor, count: Tensor, mass: Tensor, charge: Tensor,
     work_keys = torch.empty(2, largest, dtype=torch.int64)
     work_charge = torch.empty(2, largest, dtype=charge.dtype)
     voxel = torch.empty(total, 3, dtype=torch.int64)
-    q = torch.zeros(total, dtype=charge.dtype)
+    q = torch.empty(total, dtype=charge.dtype)
     event = torch.empty(total, dtype=torch.int64)
     V = _sum_shares(first.contiguous().numpy(), count.contiguous().numpy(), mass.numpy(),
                     charge.contiguous().numpy(), batch.contiguous().numpy(), work_keys.numpy(), work_charge.numpy(),
@@ -92,43 +92,56 @@ def _sum_shares(first, count, mass, charge, batch, work_keys, work_charge, voxel
                         keys[m] = kj + first[d, 2] + k - lo2
                         values[m] = charge[d] * (mij * mass[d, 2, k])
                         m += 1
-        # Stable LSD radix sort of (key, charge) by key, ping-ponging between the two buffers.
-        bits = 0
-        while ((hi0 - lo0) * s1 - 1) >> bits > 0:
-            bits += 1
-        passes = (bits + _DIGIT_BITS - 1) // _DIGIT_BITS
-        width = (bits + passes - 1) // passes if passes else 1
-        mask = (1 << width) - 1
-        src = 0
-        for p in range(passes):
-            shift = p * width
-            hist[:mask + 1] = 0
-            for t in range(m):
-                hist[(work_keys[src, t] >> shift) & mask] += 1
-            total = 0
-            for h in range(mask + 1):
-                c = hist[h]
-                hist[h] = total
-                total += c
-            for t in range(m):
-                key = work_keys[src, t]
-                h = (key >> shift) & mask
-                at = hist[h]
-                hist[h] = at + 1
-                work_keys[1 - src, at] = key
-                work_charge[1 - src, at] = work_charge[src, t]
-            src = 1 - src
-        # Sum each run of equal keys in order; unpack the key once per voxel.
-        previous = -1
+        V = sort_and_sum(work_keys, work_charge, m, (hi0 - lo0) * s1, batch[a], lo0, lo1, lo2, s1, s2, hist, voxel, q,
+                         event, V)
+        a = b
+    return V
+
+
+@numba.njit(cache=True)
+def sort_and_sum(work_keys, work_charge, m, key_range, event_index, lo0, lo1, lo2, s1, s2, hist, voxel, q, event, V):
+    """One event's m shares, keys ``work_keys[0, :m]`` in [0, ``key_range``) (the voxel's place in
+    the event's box of strides ``s1``, ``s2``, 1 from corner (``lo0``, ``lo1``, ``lo2``)) and
+    charges ``work_charge[0, :m]``: sorted by a stable LSD radix sort (ping-ponging between the two
+    rows, ``hist`` of 2^12 counters) and summed per run of equal keys in that order (from its first
+    share's value) into ``voxel``, ``q``, ``event`` from row V on. Returns the new V."""
+    bits = 0
+    while (key_range - 1) >> bits > 0:
+        bits += 1
+    passes = (bits + _DIGIT_BITS - 1) // _DIGIT_BITS
+    width = (bits + passes - 1) // passes if passes else 1
+    mask = (1 << width) - 1
+    src = 0
+    for p in range(passes):
+        shift = p * width
+        hist[:mask + 1] = 0
+        for t in range(m):
+            hist[(work_keys[src, t] >> shift) & mask] += 1
+        total = 0
+        for h in range(mask + 1):
+            c = hist[h]
+            hist[h] = total
+            total += c
         for t in range(m):
             key = work_keys[src, t]
-            if key != previous:
-                event[V] = batch[a]
-                voxel[V, 0] = key // s1 + lo0
-                voxel[V, 1] = key % s1 // s2 + lo1
-                voxel[V, 2] = key % s2 + lo2
-                previous = key
-                V += 1
+            h = (key >> shift) & mask
+            at = hist[h]
+            hist[h] = at + 1
+            work_keys[1 - src, at] = key
+            work_charge[1 - src, at] = work_charge[src, t]
+        src = 1 - src
+    # Sum each run of equal keys in order; unpack the key once per voxel.
+    previous = -1
+    for t in range(m):
+        key = work_keys[src, t]
+        if key != previous:
+            event[V] = event_index
+            voxel[V, 0] = key // s1 + lo0
+            voxel[V, 1] = key % s1 // s2 + lo1
+            voxel[V, 2] = key % s2 + lo2
+            previous = key
+            q[V] = work_charge[src, t]
+            V += 1
+        else:
             q[V - 1] += work_charge[src, t]
-        a = b
     return V
