@@ -57,9 +57,11 @@ def detector_response(coords: Tensor, feats: Tensor, batch: Tensor, num_events: 
     also as in :func:`read_out`).
 
     Memory: the diffusion onto the grid, the voxel sums and the readout run on groups of whole
-    events of about ``group_size`` deposits each (default: an eighth of the batch, at least 2^14),
-    so their temporaries (about 5 voxel shares per deposit at nominal) stay a small multiple of
-    the input; events are independent, so the result does not depend on the grouping."""
+    events of about ``group_size`` deposits each, so their temporaries stay a small multiple of the
+    input (default: half the batch for the CPU kernel, whose temporaries are the collected voxels
+    and the readout's, about 3 voxels per deposit at nominal; an eighth for the torch kernels, which
+    also hold every voxel share, about 5 per deposit; at least 2^14); events are independent, so
+    the result does not depend on the grouping."""
     parts = [read_out(collected, values, noise_seed, geometry, readout_config, kernel)
              for collected in _collected_groups(coords, feats, batch, num_events, values, recombination, geometry,
                                                 readout_config, nsigma, offsets, group_size, kernel)]
@@ -126,9 +128,10 @@ def _collected_groups(coords: Tensor, feats: Tensor, batch: Tensor, num_events: 
     """The collected voxels of each group of whole events, one group at a time: on CPU (``kernel``,
     no ``offsets``) from the two numba passes of :mod:`~systematics.functional.collect_cpu`, else
     (or where they decline) from the torch kernels."""
-    groups = _groups(batch, num_events, group_size, offsets)
+    on_cpu = kernel and offsets is None and coords.device.type == "cpu"
+    groups = _groups(batch, num_events, group_size, offsets, 2 if on_cpu else 8)
     fused = iter([None] * len(groups))
-    if kernel and offsets is None and coords.device.type == "cpu":
+    if on_cpu:
         pitch = torch.as_tensor(r.pitch, dtype=torch.float64).expand(3).contiguous()
         fused = collect_cpu(coords, feats, batch, num_events, values, recombination, geometry, pitch,
                             torch.as_tensor(r.origin, dtype=torch.float64), nsigma, groups)
@@ -199,17 +202,20 @@ def cat_voxels(parts: list[Voxels]) -> Voxels:
                   torch.cat([p.batch for p in parts]), sum(p.dropped for p in parts))
 
 
-def _groups(batch: Tensor, num_events: int, group_size: int | None, offsets: Tensor | None) -> list[tuple[int, int]]:
-    """The event groups of the analytic integral; one group for the sampled copies."""
-    return [(0, len(batch))] if offsets is not None else _event_groups(batch, num_events, group_size)
+def _groups(batch: Tensor, num_events: int, group_size: int | None, offsets: Tensor | None,
+            parts: int) -> list[tuple[int, int]]:
+    """The event groups of the analytic integral (default size: 1 / ``parts`` of the batch); one
+    group for the sampled copies."""
+    return [(0, len(batch))] if offsets is not None else _event_groups(batch, num_events, group_size, parts)
 
 
-def _event_groups(batch: Tensor, num_events: int, group_size: int | None) -> list[tuple[int, int]]:
+def _event_groups(batch: Tensor, num_events: int, group_size: int | None, parts: int) -> list[tuple[int, int]]:
     """Row ranges [start, stop) of consecutive whole events of a sorted ``batch``: a new group starts
-    at the first event that begins past the next multiple of ``group_size`` rows (so a group holds
-    at most ``group_size`` rows plus one event's)."""
+    at the first event that begins past the next multiple of ``group_size`` rows (default: 1 /
+    ``parts`` of the rows, at least 2^14), so a group holds at most ``group_size`` rows plus one
+    event's."""
     n = len(batch)
-    size = max(n // 8, 2 ** 14) if group_size is None else group_size
+    size = max(n // parts, 2 ** 14) if group_size is None else group_size
     if n <= size:
         return [(0, n)]
     ends = torch.cumsum(torch.bincount(batch, minlength=num_events), 0)
