@@ -126,7 +126,7 @@ def _collected_groups(coords: Tensor, feats: Tensor, batch: Tensor, num_events: 
                       recombination: str, geometry: DriftGeometry, r: ReadoutConfig, nsigma: float,
                       offsets: Tensor | None, group_size: int | None, kernel: bool) -> Iterator[Voxels]:
     """The collected voxels of each group of whole events, one group at a time: on CPU (``kernel``,
-    no ``offsets``) from the two numba passes of :mod:`~systematics.functional.collect_cpu`, else
+    no ``offsets``) from the numba pass of :mod:`~systematics.functional.collect_cpu`, else
     (or where they decline) from the torch kernels."""
     on_cpu = kernel and offsets is None and coords.device.type == "cpu"
     groups = _groups(batch, num_events, group_size, offsets, 2 if on_cpu else 8)
