@@ -34,7 +34,7 @@ import torch
 from torch import Tensor
 
 from systematics import constants as C
-from systematics.functional.grid_cpu import _DIGIT_BITS, sort_and_sum
+from systematics.functional.grid_cpu import _DIGIT_BITS, box_strides, sort_and_sum
 from systematics.functional.space_charge import space_charge_amplitude, velocity_field_slope
 from systematics.parameters import NOMINAL, DriftGeometry
 
@@ -59,11 +59,12 @@ def collect_cpu(coords: Tensor, feats: Tensor, batch: Tensor, num_events: int, v
     buffer, their shares expanded, sorted and summed (scratch buffers of one event's size, numpy;
     the outputs are torch tensors, grown when the voxels outnumber a first guess of
     ``_VOXELS_PER_DEPOSIT`` per deposit)."""
+    model = ("birks_a", "birks_k") if recombination == "birks" else ("box_alpha", "box_beta")
+    names = (*_EVENT_VALUES, *model)
     declined = coords.dtype not in (torch.float32, torch.float64) or feats.dtype != coords.dtype or \
-        not nsigma > 0 or any(values[k].shape != (num_events,) for k in _EVENT_VALUES)
+        not nsigma > 0 or any(values[k].shape != (num_events,) for k in names)
     if not declined:
-        model = ("birks_a", "birks_k") if recombination == "birks" else ("box_alpha", "box_beta")
-        per_event = torch.stack([values[k].to(torch.float64) for k in (*_EVENT_VALUES, *model)]).numpy()
+        per_event = torch.stack([values[k].to(torch.float64) for k in names]).numpy()
         constants = _constants(recombination, geometry, pitch, origin, nsigma)
         x, f, e = coords.contiguous().numpy(), feats.contiguous().numpy(), batch.contiguous().numpy()
         declined = not _batch_sorted(e, num_events)
@@ -118,7 +119,9 @@ def _constants(recombination: str, geometry: DriftGeometry, pitch: Tensor, origi
 
 @numba.njit(cache=True, error_model="numpy")
 def _velocity(efield, temperature):
-    """Drift velocity mu(E, T) E in cm/us (drift.drift_velocity; Li et al., NIM A 816 (2016) 160)."""
+    """Drift velocity mu(E, T) E in cm/us (drift.drift_velocity; Li et al., NIM A 816 (2016) 160),
+    in numba rather than torch on the (B,) values: torch's pow can round a value's last bit by its
+    place in the tensor, which would make an event's result depend on the batch around it."""
     a0, a1, a2, a3, a4, a5 = C.MOBILITY_COEFFS
     e = efield
     num = a0 + a1 * e + a2 * e ** 1.5 + a3 * e ** 2.5
@@ -279,11 +282,8 @@ def _collect_pass(coords, feats, batch, start, stop, per_event, k, voxel, q, eve
             m += p
         if V + m > q.shape[0]:
             return V, a, m
-        s2 = hi2 - lo2
-        if hi1 - lo1 >= (1 << 62) // s2:
-            return V, a, -1
-        s1 = (hi1 - lo1) * s2
-        if hi0 - lo0 >= (1 << 62) // s1:
+        s1, s2 = box_strides(lo0, lo1, lo2, hi0, hi1, hi2)
+        if s1 == 0:
             return V, a, -1
         if m > work_keys.shape[1]:
             work_keys, work_charge = np.empty((2, m), np.int64), np.empty((2, m), q.dtype)

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["sum_shares_cpu", "sort_and_sum"]
+__all__ = ["sum_shares_cpu", "box_strides", "sort_and_sum"]
 
 _DIGIT_BITS = 12  # radix of the sort: 4096 counters, within the L1 cache
 
@@ -72,11 +72,8 @@ def _sum_shares(first, count, mass, charge, batch, work_keys, work_charge, voxel
             hi0 = max(hi0, first[d, 0] + count[d, 0])
             hi1 = max(hi1, first[d, 1] + count[d, 1])
             hi2 = max(hi2, first[d, 2] + count[d, 2])
-        s2 = hi2 - lo2
-        if hi1 - lo1 >= (1 << 62) // s2:
-            return -1
-        s1 = (hi1 - lo1) * s2
-        if hi0 - lo0 >= (1 << 62) // s1:
+        s1, s2 = box_strides(lo0, lo1, lo2, hi0, hi1, hi2)
+        if s1 == 0:
             return -1
         # Expansion, deposit after deposit, z fastest: key of the voxel in the event's box, and charge.
         keys, values = work_keys[0], work_charge[0]
@@ -96,6 +93,19 @@ def _sum_shares(first, count, mass, charge, batch, work_keys, work_charge, voxel
                          event, V)
         a = b
     return V
+
+
+@numba.njit(cache=True)
+def box_strides(lo0, lo1, lo2, hi0, hi1, hi2):
+    """(s1, s2): the strides of axes 0 and 1 of the keys of an event's voxel box [lo, hi) (axis 2's
+    is 1), or (0, 0) when the box holds 2^62 keys or more (int64 keys would overflow)."""
+    s2 = hi2 - lo2
+    if hi1 - lo1 >= (1 << 62) // s2:
+        return 0, 0
+    s1 = (hi1 - lo1) * s2
+    if hi0 - lo0 >= (1 << 62) // s1:
+        return 0, 0
+    return s1, s2
 
 
 @numba.njit(cache=True)
